@@ -64,10 +64,12 @@ enum rvm_witness_kind {
     RVM_WK_PROOF_VERIFIED = 0x40,
     RVM_WK_PROOF_REJECTED = 0x41,
     RVM_WK_PROOF_ESCALATED = 0x42,
+    RVM_WK_PROOF_ISSUED = 0x43, /* RVM: a token was minted (advances the nonce) */
     /* Devices */
     RVM_WK_LEASE_ACQUIRE = 0x50,
     RVM_WK_LEASE_REVOKE = 0x51,
     RVM_WK_LEASE_EXPIRE = 0x52,
+    RVM_WK_DEVICE_REGISTER = 0x53, /* RVM: the host registers a leasable device */
     /* Data mutation */
     RVM_WK_VECTOR_PUT = 0x60,
     RVM_WK_GRAPH_MUTATION = 0x61,

@@ -7,6 +7,10 @@
 
 namespace rvm {
 
+// Generations stay below 2^31 so that a handle returned in rax is never
+// mistaken for a negative error value.
+inline constexpr std::uint32_t kMaxGeneration = 0x7fffffffu;
+
 template <typename Tag>
 struct Handle {
     std::uint32_t index = 0;

@@ -85,7 +85,7 @@ private:
 
     static constexpr std::uint32_t next_generation(std::uint32_t g) {
         // Generation 0 is the null handle; wrap past it.
-        return g == UINT32_MAX ? 1u : g + 1u;
+        return g >= kMaxGeneration ? 1u : g + 1u;
     }
     Slot* slot(Id id) {
         if (id.index >= N || id.generation == 0) return nullptr;

@@ -37,9 +37,11 @@ const char* witness_kind_name(std::uint8_t kind) {
         case RVM_WK_PROOF_VERIFIED: return "proof_verified";
         case RVM_WK_PROOF_REJECTED: return "proof_rejected";
         case RVM_WK_PROOF_ESCALATED: return "proof_escalated";
+        case RVM_WK_PROOF_ISSUED: return "proof_issued";
         case RVM_WK_LEASE_ACQUIRE: return "lease_acquire";
         case RVM_WK_LEASE_REVOKE: return "lease_revoke";
         case RVM_WK_LEASE_EXPIRE: return "lease_expire";
+        case RVM_WK_DEVICE_REGISTER: return "device_register";
         case RVM_WK_VECTOR_PUT: return "vector_put";
         case RVM_WK_GRAPH_MUTATION: return "graph_mutation";
         case RVM_WK_TASK_SPAWN: return "task_spawn";

@@ -1,0 +1,243 @@
+#include "nucleus/syscalls.hpp"
+
+namespace rvm {
+
+namespace {
+
+enum class Support : std::uint8_t { Unknown, NotYet, Supported };
+
+struct CallInfo {
+    Support support = Support::Unknown;
+    std::uint8_t tier = RVM_PROOF_NONE;
+};
+
+constexpr CallInfo call_info(std::uint64_t nr) {
+    switch (nr) {
+        case RVM_HC_TASK_SPAWN:
+        case RVM_HC_CAP_GRANT:
+        case RVM_HC_REGION_MAP:
+        case RVM_HC_CAP_REVOKE:
+            return {Support::Supported, RVM_PROOF_NONE};
+        case RVM_HC_PARTITION_CREATE:
+        case RVM_HC_COMMEDGE_CREATE:
+        case RVM_HC_COMMEDGE_DESTROY:
+        case RVM_HC_DEVICE_LEASE_ACQUIRE:
+        case RVM_HC_DEVICE_LEASE_REVOKE:
+            return {Support::Supported, RVM_PROOF_STANDARD};
+        case RVM_HC_PARTITION_SPLIT:
+        case RVM_HC_PARTITION_MERGE:
+            return {Support::NotYet, RVM_PROOF_DEEP};
+        case RVM_HC_RVF_MOUNT:
+        case RVM_HC_ATTEST_EMIT:
+        case RVM_HC_VECTOR_PUT_PROVED:
+        case RVM_HC_GRAPH_APPLY_PROVED:
+        case RVM_HC_PARTITION_HIBERNATE:
+        case RVM_HC_PARTITION_RECONSTRUCT:
+            return {Support::NotYet, RVM_PROOF_STANDARD};
+        case RVM_HC_QUEUE_SEND:
+        case RVM_HC_QUEUE_RECV:
+        case RVM_HC_TIMER_WAIT:
+        case RVM_HC_VECTOR_GET:
+        case RVM_HC_SENSOR_SUBSCRIBE:
+        case RVM_HC_WITNESS_READ:
+        case RVM_HC_NOTIFY_SIGNAL:
+        case RVM_HC_NOTIFY_WAIT:
+        case RVM_HC_PSI_REGISTER:
+        case RVM_HC_PSI_UPDATE:
+        case RVM_HC_PSI_QUERY:
+        case RVM_HC_PSI_HIBERNATE:
+            return {Support::NotYet, RVM_PROOF_NONE};
+        default:
+            return {};
+    }
+}
+
+template <typename T>
+KResult<std::uint64_t> raw_of(const KResult<T>& r) {
+    if (!r) return err(r.error());
+    return r.value().raw();
+}
+
+}  // namespace
+
+std::uint8_t required_proof_tier(std::uint64_t nr) { return call_info(nr).tier; }
+
+KResult<const Capability&> Syscalls::cap(PartitionId caller, std::uint64_t raw, std::uint8_t type,
+                                         std::uint32_t rights, std::uint8_t arg) const {
+    const auto c = k_.state().caps.lookup(caller.index, CapHandle::from_raw(raw), type, Rights{rights});
+    if (!c) return err(c.error().at(arg));
+    return c.value();
+}
+
+// The caller's root-most capability to an object it has just been given.
+KResult<std::uint64_t> Syscalls::cap_for(PartitionId holder, ObjectRef object) const {
+    const auto& table = k_.state().caps.table(holder.index);
+    for (std::uint32_t i = 0; i < table.size(); ++i) {
+        if (table[i].live && table[i].cap.object == object && table[i].cap.depth == 0) {
+            return CapHandle{i, table[i].generation}.raw();
+        }
+    }
+    return fail(RVM_E_BAD_HANDLE);  // CANNOT FAIL in practice: Kernel minted it
+}
+
+KResult<Invocation> Syscalls::decode(PartitionId caller, const SyscallFrame& f, const GuestMemory& mem) {
+    const CallInfo info = call_info(f.nr);
+    if (info.support == Support::Unknown) return fail(RVM_E_UNKNOWN_CALL);
+    if (info.support == Support::NotYet) return fail(RVM_E_NOT_SUPPORTED);
+    const Partition* self = k_.partition(caller);
+    if (self == nullptr || self->state != PartitionState::Active) return fail(RVM_E_STATE);
+    const auto& a = f.args;
+    Invocation out;
+
+    switch (f.nr) {
+        case RVM_HC_TASK_SPAWN: {
+            const auto c = cap(caller, a[0], RVM_OBJ_PARTITION, RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, 1);
+            if (!c) return err(c.error());
+            out.op = inv::TaskSpawn{PartitionId::from_raw(c.value().object.id)};
+            break;
+        }
+        case RVM_HC_CAP_GRANT: {
+            // The grant right itself is checked by CapSpace::derive (GRANT or GRANT_ONCE).
+            const auto src = cap(caller, a[0], RVM_OBJ_TYPE_COUNT_, 0, 1);
+            if (!src) return err(src.error());
+            const auto to = cap(caller, a[1], RVM_OBJ_PARTITION, RVM_RIGHT_WRITE, 2);
+            if (!to) return err(to.error());
+            if (!Rights::valid(static_cast<std::uint32_t>(a[2])) || a[2] > RVM_RIGHTS_ALL) {
+                return fail(RVM_E_INVALID, 3);
+            }
+            out.op = inv::CapGrant{CapHandle::from_raw(a[0]), PartitionId::from_raw(to.value().object.id),
+                                   Rights{static_cast<std::uint32_t>(a[2])}};
+            break;
+        }
+        case RVM_HC_CAP_REVOKE: {
+            const auto c = cap(caller, a[0], RVM_OBJ_TYPE_COUNT_, RVM_RIGHT_REVOKE, 1);
+            if (!c) return err(c.error());
+            if ((a[1] & ~std::uint64_t{1}) != 0) return fail(RVM_E_INVALID, 2);
+            out.op = inv::CapRevoke{CapHandle::from_raw(a[0]), (a[1] & 1u) != 0};
+            break;
+        }
+        case RVM_HC_REGION_MAP: {
+            const auto c = cap(caller, a[0], RVM_OBJ_PARTITION, RVM_RIGHT_WRITE, 1);
+            if (!c) return err(c.error());
+            if (a[1] == 0 || a[1] % kPageSize != 0) return fail(RVM_E_INVALID, 2);
+            if (a[2] > RVM_REGION_SLAB) return fail(RVM_E_INVALID, 3);
+            out.op = inv::RegionMap{PartitionId::from_raw(c.value().object.id), a[1] / kPageSize,
+                                    static_cast<std::uint8_t>(a[2])};
+            break;
+        }
+        case RVM_HC_PARTITION_CREATE: {
+            const auto c = cap(caller, a[0], RVM_OBJ_PARTITION, RVM_RIGHT_WRITE | RVM_RIGHT_GRANT, 1);
+            if (!c) return err(c.error());
+            if (PartitionId::from_raw(c.value().object.id) != caller) return fail(RVM_E_INVALID, 1);
+            if (a[1] < 21 || a[1] > BuddyAllocator::kMaxSpaceShift) return fail(RVM_E_INVALID, 2);
+            if (a[2] > 0xffff || (a[2] & 0xff) == 0 || (a[2] >> 8) == 0) return fail(RVM_E_INVALID, 3);
+            if (a[3] >= (std::uint64_t{1} << 40)) return fail(RVM_E_INVALID, 4);
+            out.op = inv::PartitionCreate{PartitionConfig{static_cast<std::uint8_t>(a[1]),
+                                                          static_cast<std::uint8_t>(a[2] & 0xff),
+                                                          static_cast<std::uint8_t>(a[2] >> 8), a[3]}};
+            break;
+        }
+        case RVM_HC_COMMEDGE_CREATE: {
+            const auto c = cap(caller, a[0], RVM_OBJ_PARTITION, RVM_RIGHT_WRITE, 1);
+            if (!c) return err(c.error());
+            out.op = inv::EdgeCreate{PartitionId::from_raw(c.value().object.id)};
+            break;
+        }
+        case RVM_HC_COMMEDGE_DESTROY: {
+            const auto c = cap(caller, a[0], RVM_OBJ_COMMEDGE, RVM_RIGHT_REVOKE, 1);
+            if (!c) return err(c.error());
+            out.op = inv::EdgeDestroy{EdgeId::from_raw(c.value().object.id)};
+            break;
+        }
+        case RVM_HC_DEVICE_LEASE_ACQUIRE: {
+            const auto c = cap(caller, a[0], RVM_OBJ_DEVICE, RVM_RIGHT_LEASE, 1);
+            if (!c) return err(c.error());
+            if (a[1] == 0 || a[1] > kMaxLeaseNs) return fail(RVM_E_INVALID, 2);
+            out.op = inv::LeaseAcquire{DeviceId::from_raw(c.value().object.id), a[1]};
+            break;
+        }
+        case RVM_HC_DEVICE_LEASE_REVOKE: {
+            const auto c = cap(caller, a[0], RVM_OBJ_DEVICE_LEASE, RVM_RIGHT_REVOKE, 1);
+            if (!c) return err(c.error());
+            out.op = inv::LeaseRevoke{LeaseId::from_raw(c.value().object.id)};
+            break;
+        }
+        default:
+            return fail(RVM_E_UNKNOWN_CALL);  // CANNOT FAIL: call_info covers every supported number
+    }
+
+    if (info.tier != RVM_PROOF_NONE) {
+        if (a[5] == 0) return fail(RVM_E_PROOF_MISSING, 6);
+        std::array<std::uint8_t, RVM_PROOF_TOKEN_SIZE> buf{};
+        if (!mem.read(caller, a[5], buf)) return fail(RVM_E_FAULT, 6);
+        out.proof = ProofToken::from_bytes(buf);
+        const CallArgs bound{a[0], a[1], a[2], a[3], a[4]};
+        const auto tier = k_.check_proof(caller, out.proof, static_cast<std::uint32_t>(f.nr), bound, info.tier);
+        if (!tier) return err(tier.error().at(6));
+        out.proof_tier = tier.value();
+    }
+    return out;
+}
+
+KResult<std::uint64_t> Syscalls::perform(PartitionId caller, const Invocation& inv) {
+    struct Visitor {
+        Syscalls& s;
+        PartitionId caller;
+        KResult<std::uint64_t> operator()(const inv::TaskSpawn& op) const {
+            const auto t = s.k_.spawn_task(op.partition);
+            if (!t) return err(t.error());
+            return s.cap_for(op.partition, ObjectRef{RVM_OBJ_TASK, t.value().raw()});
+        }
+        KResult<std::uint64_t> operator()(const inv::CapGrant& op) const {
+            return raw_of(s.k_.derive(caller, op.cap, op.to, op.rights));
+        }
+        KResult<std::uint64_t> operator()(const inv::CapRevoke& op) const {
+            const auto n = s.k_.revoke(caller, op.cap, op.include_self);
+            if (!n) return err(n.error());
+            return std::uint64_t{n.value()};
+        }
+        KResult<std::uint64_t> operator()(const inv::RegionMap& op) const {
+            const auto r = s.k_.create_region(op.owner, op.pages, op.policy, RVM_TIER_HOT);
+            if (!r) return err(r.error());
+            return s.cap_for(op.owner, ObjectRef{RVM_OBJ_REGION, r.value().raw()});
+        }
+        KResult<std::uint64_t> operator()(const inv::PartitionCreate& op) const {
+            const auto p = s.k_.create_partition(caller, op.config);
+            if (!p) return err(p.error());
+            return s.cap_for(caller, ObjectRef{RVM_OBJ_PARTITION, p.value().raw()});
+        }
+        KResult<std::uint64_t> operator()(const inv::EdgeCreate& op) const {
+            const auto e = s.k_.create_edge(caller, op.peer);
+            if (!e) return err(e.error());
+            return s.cap_for(caller, ObjectRef{RVM_OBJ_COMMEDGE, e.value().raw()});
+        }
+        KResult<std::uint64_t> operator()(const inv::EdgeDestroy& op) const {
+            const auto r = s.k_.destroy_edge(op.edge);
+            if (!r) return err(r.error());
+            return std::uint64_t{0};
+        }
+        KResult<std::uint64_t> operator()(const inv::LeaseAcquire& op) const {
+            const auto l = s.k_.acquire_lease(caller, op.device, op.duration_ns);
+            if (!l) return err(l.error());
+            return s.cap_for(caller, ObjectRef{RVM_OBJ_DEVICE_LEASE, l.value().raw()});
+        }
+        KResult<std::uint64_t> operator()(const inv::LeaseRevoke& op) const {
+            const auto r = s.k_.revoke_lease(op.lease);
+            if (!r) return err(r.error());
+            return std::uint64_t{0};
+        }
+    };
+    const auto r = std::visit(Visitor{*this, caller}, inv.op);
+    if (r && inv.proof_tier != RVM_PROOF_NONE) k_.consume_proof(caller, inv.proof, inv.proof_tier);
+    return r;
+}
+
+rvm_ret_t Syscalls::dispatch(PartitionId caller, const SyscallFrame& frame, const GuestMemory& mem) {
+    const auto d = decode(caller, frame, mem);
+    if (!d) return d.error().to_ret();
+    const auto r = perform(caller, d.value());
+    if (!r) return r.error().to_ret();
+    return static_cast<rvm_ret_t>(r.value());
+}
+
+}  // namespace rvm

@@ -1,0 +1,120 @@
+// World: a nucleus wired for tests: real SipHash, a manual clock, a witness
+// log captured in memory, and a replica kernel that replays every record.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "host/sodium_hash.hpp"
+#include "nucleus/kernel.hpp"
+#include "nucleus/syscalls.hpp"
+
+namespace rvm::test {
+
+class CaptureSink final : public WitnessSink {
+public:
+    std::vector<WitnessRecord> records;
+    void accept(const WitnessRecord& r) override { records.push_back(r); }
+    void segment_closed(std::uint64_t, const MacKey&) override {}
+};
+
+// Guest memory of the fake backend: sparse byte maps per partition.
+class FakeMemory final : public GuestMemory {
+public:
+    void write(PartitionId p, std::uint64_t gpa, const void* data, std::size_t len) {
+        auto& m = mem_[p.raw()];
+        const auto* b = static_cast<const std::uint8_t*>(data);
+        for (std::size_t i = 0; i < len; ++i) m[gpa + i] = b[i];
+    }
+    [[nodiscard]] bool read(PartitionId p, std::uint64_t gpa, std::span<std::uint8_t> out) const override {
+        const auto it = mem_.find(p.raw());
+        if (it == mem_.end()) return false;
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            const auto b = it->second.find(gpa + i);
+            if (b == it->second.end()) return false;
+            out[i] = b->second;
+        }
+        return true;
+    }
+
+private:
+    std::map<std::uint64_t, std::map<std::uint64_t, std::uint8_t>> mem_;
+};
+
+struct World {
+    host::SodiumHash hash;
+    ManualClock clock{1'000'000};
+    CaptureSink sink;
+    MacKey proof_key;
+    std::unique_ptr<WitnessLog> log;
+    std::unique_ptr<Kernel> kernel;
+    std::unique_ptr<Kernel> replica;  // fed every record by sync()
+    std::size_t replayed = 0;
+    FakeMemory memory;
+    std::unique_ptr<Syscalls> syscalls;
+
+    World() {
+        EXPECT_TRUE(host::sodium_ready());
+        proof_key = host::random_mac_key();
+        log = std::make_unique<WitnessLog>(hash, clock, host::random_mac_key(), &sink);
+        kernel = std::make_unique<Kernel>(KernelEnv{hash, clock, proof_key, ProofPolicy{}, log.get()});
+        replica = std::make_unique<Kernel>(KernelEnv{hash, clock, proof_key, ProofPolicy{}, nullptr});
+        syscalls = std::make_unique<Syscalls>(*kernel);
+    }
+
+    Kernel& k() { return *kernel; }
+    const NucleusState& st() const { return kernel->state(); }
+    std::size_t records() const { return sink.records.size(); }
+
+    // Applies the records appended since the last sync to the replica.
+    // Returns false (with a message) on the first record that fails.
+    ::testing::AssertionResult sync() {
+        for (; replayed < sink.records.size(); ++replayed) {
+            const auto r = replica->apply(sink.records[replayed]);
+            if (!r) {
+                return ::testing::AssertionFailure() << "replay of record " << replayed << " (kind 0x" << std::hex
+                                                     << int{sink.records[replayed].kind()} << ") failed: "
+                                                     << status_name(r.error().code);
+            }
+        }
+        if (!(replica->state() == kernel->state())) return ::testing::AssertionFailure() << "replica diverged";
+        return ::testing::AssertionSuccess();
+    }
+
+    PartitionId partition(PartitionConfig c = {}) {
+        const auto p = kernel->create_partition(PartitionId{}, c);
+        EXPECT_TRUE(p.ok());
+        return p.value();
+    }
+    // The partition's capability to itself (minted at creation).
+    CapHandle self_cap(PartitionId p) const { return cap_to(p, ObjectRef{RVM_OBJ_PARTITION, p.raw()}); }
+    CapHandle cap_to(PartitionId holder, ObjectRef o) const {
+        const auto& t = kernel->state().caps.table(holder.index);
+        for (std::uint32_t i = 0; i < t.size(); ++i) {
+            if (t[i].live && t[i].cap.object == o) return CapHandle{i, t[i].generation};
+        }
+        return CapHandle{};
+    }
+
+    // A token for `call` written into guest memory at `gpa`; returns the frame
+    // with args and the token pointer set.
+    SyscallFrame proved(PartitionId p, CapHandle prove_cap, std::uint64_t call, std::array<std::uint64_t, 5> args,
+                        std::uint8_t tier = RVM_PROOF_STANDARD, std::uint64_t gpa = 0x1000) {
+        const auto t = kernel->mint_proof(p, prove_cap, tier, static_cast<std::uint32_t>(call), args,
+                                          clock.now_ns() + 1'000'000'000);
+        EXPECT_TRUE(t.ok());
+        memory.write(p, gpa, &t.value().raw, sizeof t.value().raw);
+        return SyscallFrame{call, {args[0], args[1], args[2], args[3], args[4], gpa}};
+    }
+    rvm_ret_t call(PartitionId p, const SyscallFrame& f) { return syscalls->dispatch(p, f, memory); }
+};
+
+// RVM_ERR_STATUS / RVM_ERR_ARG of abi/status.h, without the C casts.
+inline rvm_status status_of(rvm_ret_t r) { return r >= 0 ? RVM_OK : static_cast<rvm_status>((-r) & 0xff); }
+inline std::uint32_t arg_of(rvm_ret_t r) { return r >= 0 ? 0u : static_cast<std::uint32_t>(((-r) >> 8) & 0x7); }
+
+}  // namespace rvm::test
