@@ -60,7 +60,7 @@ KResult<PartitionId> Kernel::create_partition(PartitionId parent, const Partitio
     }
     // CANNOT FAIL: a fresh partition's table is empty.
     (void)st_.caps.mint(p.index, ObjectRef{RVM_OBJ_PARTITION, p.raw()}, Rights::all());
-    Partition& part = *st_.partitions.get(p);
+    Partition& part = st_.partitions.at(p);
     part.parent = parent;
     part.config = config;
     part.gpa = gpa.value();
@@ -138,7 +138,7 @@ KResult<TaskId> Kernel::spawn_task(PartitionId p) {
         (void)st_.tasks.release(*t);
         return err(c.error());
     }
-    st_.tasks.get(*t)->partition = p;
+    st_.tasks.at(*t).partition = p;
     ++part->tasks;
     witness(RVM_WK_TASK_SPAWN, p.raw(), t->raw(), 0);
     return *t;
@@ -161,7 +161,7 @@ KResult<void> Kernel::terminate_task(TaskId t, std::uint64_t exit_code) {
     if (task == nullptr) return fail(RVM_E_BAD_HANDLE);
     const PartitionId p = task->partition;
     st_.caps.revoke_object(ObjectRef{RVM_OBJ_TASK, t.raw()});
-    --st_.partitions.get(p)->tasks;
+    --st_.partitions.at(p).tasks;
     (void)st_.tasks.release(t);
     witness(RVM_WK_TASK_TERMINATE, t.raw(), p.raw(), exit_code);
     return {};

@@ -21,7 +21,7 @@ KResult<EdgeId> Kernel::create_edge(PartitionId source, PartitionId dest) {
     // CANNOT FAIL: both tables have a free slot (checked above).
     (void)st_.caps.mint(source.index, ObjectRef{RVM_OBJ_COMMEDGE, e->raw()}, Rights{kSendRights});
     (void)st_.caps.mint(dest.index, ObjectRef{RVM_OBJ_COMMEDGE, e->raw()}, Rights{kRecvRights});
-    CommEdge& edge = *st_.edges.get(*e);
+    CommEdge& edge = st_.edges.at(*e);
     edge.source = source;
     edge.dest = dest;
     witness(RVM_WK_COMMEDGE_CREATE, source.raw(), e->raw(), dest.raw());
@@ -30,7 +30,7 @@ KResult<EdgeId> Kernel::create_edge(PartitionId source, PartitionId dest) {
 
 KResult<void> Kernel::destroy_edge(EdgeId e) {
     if (!st_.edges.contains(e)) return fail(RVM_E_BAD_HANDLE);
-    const PartitionId source = st_.edges.get(e)->source;
+    const PartitionId source = st_.edges.at(e).source;
     st_.caps.revoke_object(ObjectRef{RVM_OBJ_COMMEDGE, e.raw()});
     (void)st_.edges.release(e);
     witness(RVM_WK_COMMEDGE_DESTROY, source.raw(), e.raw(), 0);
@@ -43,7 +43,7 @@ KResult<DeviceId> Kernel::register_device(std::uint64_t hw_id) {
     if (dup) return fail(RVM_E_BUSY);
     const auto d = st_.devices.allocate();
     if (!d) return fail(RVM_E_EXHAUSTED);
-    st_.devices.get(*d)->hw_id = hw_id;
+    st_.devices.at(*d).hw_id = hw_id;
     witness(RVM_WK_DEVICE_REGISTER, 0, d->raw(), hw_id);
     return *d;
 }
@@ -65,15 +65,15 @@ KResult<LeaseId> Kernel::acquire_lease_until(PartitionId holder, DeviceId device
     if (!l) return fail(RVM_E_EXHAUSTED);
     // CANNOT FAIL: the holder's table has a free slot (checked above).
     (void)st_.caps.mint(holder.index, ObjectRef{RVM_OBJ_DEVICE_LEASE, l->raw()}, Rights{kLeaseRights});
-    *st_.leases.get(*l) = DeviceLease{device, holder, expires_ns};
+    st_.leases.at(*l) = DeviceLease{device, holder, expires_ns};
     dev->lease = *l;
     witness(RVM_WK_LEASE_ACQUIRE, holder.raw(), l->raw(), expires_ns, device.index << 8);
     return *l;
 }
 
 void Kernel::teardown_lease(LeaseId l) {
-    DeviceLease* lease = st_.leases.get(l);
-    if (Device* dev = st_.devices.get(lease->device)) dev->lease = LeaseId{};
+    const DeviceLease& lease = st_.leases.at(l);
+    if (Device* dev = st_.devices.get(lease.device)) dev->lease = LeaseId{};
     st_.caps.revoke_object(ObjectRef{RVM_OBJ_DEVICE_LEASE, l.raw()});
     (void)st_.leases.release(l);
 }

@@ -44,7 +44,7 @@ KResult<RegionId> Kernel::create_region(PartitionId owner, std::uint64_t pages, 
         (void)part->gpa.free(gpa.value(), pages * kPageSize);
         return err(c.error());
     }
-    Region& region = *st_.regions.get(*r);
+    Region& region = st_.regions.at(*r);
     region.owner = owner;
     region.policy = policy;
     region.tier = tier;
@@ -103,10 +103,10 @@ KResult<void> Kernel::transfer_region(RegionId r, PartitionId to) {
     st_.caps.revoke_object(obj);
     // CANNOT FAIL: the target table has a free slot (checked above).
     (void)st_.caps.mint(to.index, obj, owner_rights(region->policy));
-    Partition* old = st_.partitions.get(region->owner);
-    (void)old->gpa.free(region->gpa, bytes);
-    --old->regions;
-    old->mem_pages -= region->pages;
+    Partition& old = st_.partitions.at(region->owner);
+    (void)old.gpa.free(region->gpa, bytes);
+    --old.regions;
+    old.mem_pages -= region->pages;
     region->owner = to;
     region->gpa = gpa.value();
     ++target->regions;
@@ -132,10 +132,10 @@ void Kernel::teardown_region(RegionId r, Region& region) {
     for (const RegionShare& s : region.shares) {
         if (Partition* p = st_.partitions.get(s.partition)) (void)p->gpa.free(s.gpa, bytes);
     }
-    Partition* owner = st_.partitions.get(region.owner);
-    (void)owner->gpa.free(region.gpa, bytes);
-    --owner->regions;
-    owner->mem_pages -= region.pages;
+    Partition& owner = st_.partitions.at(region.owner);
+    (void)owner.gpa.free(region.gpa, bytes);
+    --owner.regions;
+    owner.mem_pages -= region.pages;
     st_.caps.revoke_object(ObjectRef{RVM_OBJ_REGION, r.raw()});
     (void)st_.regions.release(r);
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "nucleus/assert.hpp"
 #include "nucleus/handle.hpp"
 
 namespace rvm {
@@ -54,6 +55,12 @@ public:
     [[nodiscard]] const T* get(Id id) const {
         const Slot* s = slot(id);
         return s == nullptr ? nullptr : &s->value;
+    }
+    // For handles the caller has just allocated or validated.
+    [[nodiscard]] T& at(Id id) {
+        Slot* s = slot(id);
+        RVM_ASSERT(s != nullptr);
+        return s->value;
     }
     [[nodiscard]] bool contains(Id id) const { return slot(id) != nullptr; }
     [[nodiscard]] std::size_t live() const { return live_; }

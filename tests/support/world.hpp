@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "backend/fake/fake_guest_memory.hpp"
 #include "host/sodium_hash.hpp"
 #include "nucleus/kernel.hpp"
 #include "nucleus/syscalls.hpp"
@@ -22,28 +23,7 @@ public:
     void segment_closed(std::uint64_t, const MacKey&) override {}
 };
 
-// Guest memory of the fake backend: sparse byte maps per partition.
-class FakeMemory final : public GuestMemory {
-public:
-    void write(PartitionId p, std::uint64_t gpa, const void* data, std::size_t len) {
-        auto& m = mem_[p.raw()];
-        const auto* b = static_cast<const std::uint8_t*>(data);
-        for (std::size_t i = 0; i < len; ++i) m[gpa + i] = b[i];
-    }
-    [[nodiscard]] bool read(PartitionId p, std::uint64_t gpa, std::span<std::uint8_t> out) const override {
-        const auto it = mem_.find(p.raw());
-        if (it == mem_.end()) return false;
-        for (std::size_t i = 0; i < out.size(); ++i) {
-            const auto b = it->second.find(gpa + i);
-            if (b == it->second.end()) return false;
-            out[i] = b->second;
-        }
-        return true;
-    }
-
-private:
-    std::map<std::uint64_t, std::map<std::uint64_t, std::uint8_t>> mem_;
-};
+using FakeMemory = fake::FakeGuestMemory;
 
 struct World {
     host::SodiumHash hash;
