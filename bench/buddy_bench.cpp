@@ -36,7 +36,8 @@ const std::array<std::uint64_t, kSizes>& sizes() {
 void BM_Baseline_MallocFree(benchmark::State& state) {
     const auto& sz = sizes();
     std::vector<void*> background;
-    for (std::int64_t i = 0; i < state.range(0); ++i) background.push_back(std::malloc(sz[static_cast<std::size_t>(i) * 7 % kSizes]));
+    for (std::int64_t i = 0; i < state.range(0); ++i)
+        background.push_back(std::malloc(sz[static_cast<std::size_t>(i) * 7 % kSizes]));
     std::size_t i = 0;
     for (auto _ : state) {
         void* p = std::malloc(sz[i++ & (kSizes - 1)]);

@@ -27,7 +27,7 @@ while IFS= read -r line; do
   esac
 done < <(grep -rnE '^\s*#\s*include' src/nucleus)
 
-bad=$(grep -rnE '(^|[^_[:alnum:]])(throw|try|catch)[[:space:];({]|dynamic_cast|typeid\(|(^|[^_[:alnum:]:.>])(malloc|calloc|realloc|free)\(|[^_[:alnum:]]new [A-Za-z_]' src/nucleus \
+bad=$(grep -rnE '(^|[^_[:alnum:]])(throw|try|catch)[[:space:];({]|dynamic_cast|typeid\(|(^|[;{}()=,!&|?]\s*|return\s+|std::|[^_[:alnum:]>]::)(malloc|calloc|realloc|free)\(|[^_[:alnum:]]new [A-Za-z_]' src/nucleus \
   | grep -vE '^[^:]+:[0-9]+:\s*(//|\*|/\*)' | grep -vE '::new \(' )
 [ -n "$bad" ] && report "nucleus uses exceptions, RTTI or the heap:"$'\n'"$bad"
 

@@ -43,7 +43,7 @@ enum rvm_object_type {
 /* Handles (capabilities and objects) are 64-bit: slot index in bits 31..0,
  * generation in bits 63..32. Generation 0 is never issued, so 0 is the null
  * handle and a handle whose slot was reused is rejected. */
-#define RVM_HANDLE_INDEX(h) ((uint32_t)((h) & 0xffffffffu))
+#define RVM_HANDLE_INDEX(h) ((uint32_t)((h)&0xffffffffu))
 #define RVM_HANDLE_GENERATION(h) ((uint32_t)((uint64_t)(h) >> 32))
 
 /* Region policies and memory tiers (seed 002 3.4). */

@@ -17,13 +17,13 @@ enum rvm_proof_tier {
  * successful use. Passed by guest address in argument 6 (r9). 40 bytes,
  * little-endian, no padding. */
 struct rvm_proof_token {
-    uint64_t nonce;       /* 0: per-partition, strictly increasing at mint */
-    uint64_t expiry_ns;   /* 8: hypervisor monotonic clock; 0 = no expiry */
-    uint64_t cap;         /* 16: handle of the PROVE capability it was minted on */
-    uint32_t call;        /* 24: hypercall number it authorizes */
-    uint8_t tier;         /* 28: enum rvm_proof_tier */
-    uint8_t reserved[3];  /* 29: must be zero */
-    uint64_t mac;         /* 32: keyed hash over bytes 0..32, partition and args */
+    uint64_t nonce;      /* 0: per-partition, strictly increasing at mint */
+    uint64_t expiry_ns;  /* 8: hypervisor monotonic clock; 0 = no expiry */
+    uint64_t cap;        /* 16: handle of the PROVE capability it was minted on */
+    uint32_t call;       /* 24: hypercall number it authorizes */
+    uint8_t tier;        /* 28: enum rvm_proof_tier */
+    uint8_t reserved[3]; /* 29: must be zero */
+    uint64_t mac;        /* 32: keyed hash over bytes 0..32, partition and args */
 };
 
 #define RVM_PROOF_TOKEN_SIZE 40u

@@ -1,13 +1,50 @@
 // rvm: the command-line front end.
+#include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
-#include "abi/version.h"
+#include <exception>
 
-int main(int argc, char** argv) {
+#include "abi/version.h"
+#include "cli/witness_cmd.hpp"
+#include "host/nucleus_demo.hpp"
+
+namespace {
+
+int run(int argc, char** argv) {
     CLI::App app{"rvm: a coherence-native micro-hypervisor on Linux KVM"};
     app.set_version_flag("--version", "rvm 0.1.0 (ABI " + std::to_string(RVM_ABI_VERSION_MAJOR) + "." +
                                           std::to_string(RVM_ABI_VERSION_MINOR) + ")");
     app.require_subcommand(1);
-    CLI11_PARSE(app, argc, argv);
-    return 0;
+    rvm::cli::WitnessCommand witness(app);
+
+    rvm::host::DemoOptions demo_options;
+    int demo_exit = 0;
+    CLI::App* demo = app.add_subcommand(
+        "demo",
+        "Drive the nucleus through its rules on the fake backend (no KVM), witnessing every step to a new sealed "
+        "log, then audit and replay that log");
+    demo->add_option("--witness", demo_options.witness_path, "Witness log to create (must not exist; FILE.pub too)")
+        ->required();
+    demo->callback([&] { demo_exit = rvm::host::run_nucleus_demo(demo_options); });
+    // CLI11 reports parse errors by exception; they end here and nowhere else.
+    // Usage errors exit 2 (scripts tell them from a failed verification, 1).
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : rvm::cli::kExitUsage;
+    }
+    return demo->parsed() ? demo_exit : witness.exit_code();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Anything else the standard library throws (allocation failure, ...)
+    // ends the process with a message, never an uncaught exception.
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "rvm: {}\n", e.what());
+        return rvm::cli::kExitUsage;
+    }
 }

@@ -10,5 +10,4 @@ namespace rvm {
 
 }  // namespace rvm
 
-#define RVM_ASSERT(expr) \
-    ((expr) ? static_cast<void>(0) : ::rvm::assertion_failed(#expr, __FILE__, __LINE__))
+#define RVM_ASSERT(expr) ((expr) ? static_cast<void>(0) : ::rvm::assertion_failed(#expr, __FILE__, __LINE__))

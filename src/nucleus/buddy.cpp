@@ -56,7 +56,7 @@ Result<std::uint64_t, BuddyError> BuddyAllocator::allocate(std::uint64_t bytes) 
     return base_ + (cursor << kPageShift);
 }
 
-Result<void, BuddyError> BuddyAllocator::free (std::uint64_t addr, std::uint64_t bytes) {
+Result<void, BuddyError> BuddyAllocator::free(std::uint64_t addr, std::uint64_t bytes) {
     const std::uint64_t block = block_size(bytes);
     if (block == 0 || block > size() || addr < base_) return err(BuddyError::NotAllocated);
     const std::uint64_t offset = addr - base_;

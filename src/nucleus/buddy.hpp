@@ -63,7 +63,7 @@ public:
     // unaligned address, wrong size) -> NotAllocated, and nothing changes.
     // The name is spelled `free (` because scripts/check-layers.sh reads a
     // bare `free(` as the C library's; this is a member, not libc free.
-    [[nodiscard]] Result<void, BuddyError> free (std::uint64_t addr, std::uint64_t bytes);
+    [[nodiscard]] Result<void, BuddyError> free(std::uint64_t addr, std::uint64_t bytes);
 
     // Block size allocate(bytes) would use, or 0 for an invalid request.
     [[nodiscard]] static constexpr std::uint64_t block_size(std::uint64_t bytes) {
@@ -73,9 +73,7 @@ public:
 
     [[nodiscard]] std::uint64_t free_bytes() const { return size() - (std::uint64_t{used_pages_} << kPageShift); }
     [[nodiscard]] std::uint64_t base() const { return base_; }
-    [[nodiscard]] std::uint64_t size() const {
-        return space_shift_ == 0 ? 0 : std::uint64_t{1} << space_shift_;
-    }
+    [[nodiscard]] std::uint64_t size() const { return space_shift_ == 0 ? 0 : std::uint64_t{1} << space_shift_; }
     [[nodiscard]] std::size_t live_allocations() const { return count_; }
 
     friend bool operator==(const BuddyAllocator&, const BuddyAllocator&) = default;

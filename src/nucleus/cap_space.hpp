@@ -23,7 +23,7 @@ namespace rvm {
 
 struct ObjectRef {
     std::uint8_t type = RVM_OBJ_TYPE_COUNT_;  // enum rvm_object_type
-    std::uint64_t id = 0;                      // raw handle of the object
+    std::uint64_t id = 0;                     // raw handle of the object
     friend constexpr bool operator==(ObjectRef, ObjectRef) = default;
 };
 
@@ -85,6 +85,9 @@ public:
     // Does any capability held in `table` name `object` with `required` rights?
     [[nodiscard]] bool holds(std::uint32_t table, ObjectRef object, Rights required) const;
     [[nodiscard]] std::uint32_t count(std::uint32_t table) const;
+    [[nodiscard]] bool has_free_slot(std::uint32_t table) const {
+        return table < kMaxPartitions && count(table) < kCapsPerPartition;
+    }
     [[nodiscard]] const Table& table(std::uint32_t t) const { return tables_[t]; }
 
     friend bool operator==(const CapSpace&, const CapSpace&) = default;

@@ -17,9 +17,7 @@ struct Handle {
     std::uint32_t generation = 0;  // 0 = null; live slots start at 1
 
     [[nodiscard]] constexpr bool is_null() const { return generation == 0; }
-    [[nodiscard]] constexpr std::uint64_t raw() const {
-        return (static_cast<std::uint64_t>(generation) << 32) | index;
-    }
+    [[nodiscard]] constexpr std::uint64_t raw() const { return (static_cast<std::uint64_t>(generation) << 32) | index; }
     [[nodiscard]] static constexpr Handle from_raw(std::uint64_t raw) {
         return Handle{static_cast<std::uint32_t>(raw & 0xffffffffu), static_cast<std::uint32_t>(raw >> 32)};
     }

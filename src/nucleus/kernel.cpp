@@ -17,7 +17,8 @@ std::uint8_t partition_state_kind(PartitionState from, PartitionState to) {
         case PartitionState::Migrating: return RVM_WK_PARTITION_MIGRATE;
         default: break;
     }
-    return from == PartitionState::Dormant ? RVM_WK_PARTITION_RECONSTRUCT : RVM_WK_PARTITION_STATE;
+    return from == PartitionState::Dormant && to == PartitionState::Warm ? RVM_WK_PARTITION_RECONSTRUCT
+                                                                         : RVM_WK_PARTITION_STATE;
 }
 
 }  // namespace
@@ -46,19 +47,15 @@ KResult<PartitionId> Kernel::create_partition(PartitionId parent, const Partitio
     // Every partition's guest-physical space starts at 0: it is its own VM.
     auto gpa = BuddyAllocator::create(0, config.gpa_shift);
     if (!gpa) return fail(RVM_E_INVALID);
+    // Everything that can fail is checked before a pool slot is taken: even a
+    // released slot would advance its generation, and replay would diverge.
+    if (!parent.is_null() && !st_.caps.has_free_slot(parent.index)) return fail(RVM_E_EXHAUSTED);
     const auto id = st_.partitions.allocate();
     if (!id) return fail(RVM_E_EXHAUSTED);
     const PartitionId p = *id;
-    // The parent's capability is minted first so a full parent table fails
-    // before the new partition owns anything.
-    if (!parent.is_null()) {
-        const auto c = st_.caps.mint(parent.index, ObjectRef{RVM_OBJ_PARTITION, p.raw()}, Rights::all());
-        if (!c) {
-            (void)st_.partitions.release(p);
-            return err(c.error());
-        }
-    }
-    // CANNOT FAIL: a fresh partition's table is empty.
+    // CANNOT FAIL: the parent's table has a free slot (checked above) and a
+    // fresh partition's table is empty.
+    if (!parent.is_null()) (void)st_.caps.mint(parent.index, ObjectRef{RVM_OBJ_PARTITION, p.raw()}, Rights::all());
     (void)st_.caps.mint(p.index, ObjectRef{RVM_OBJ_PARTITION, p.raw()}, Rights::all());
     Partition& part = st_.partitions.at(p);
     part.parent = parent;
@@ -80,8 +77,9 @@ KResult<void> Kernel::set_partition_state(PartitionId p, PartitionState to, Fail
         part->fail_reason = reason;
         part->fail_detail = detail;
     }
-    witness(partition_state_kind(from, to), p.raw(), 0, detail,
-            state_flags(static_cast<std::uint8_t>(from), static_cast<std::uint8_t>(to), static_cast<std::uint8_t>(reason)));
+    witness(
+        partition_state_kind(from, to), p.raw(), 0, detail,
+        state_flags(static_cast<std::uint8_t>(from), static_cast<std::uint8_t>(to), static_cast<std::uint8_t>(reason)));
     return {};
 }
 
@@ -131,13 +129,11 @@ KResult<TaskId> Kernel::spawn_task(PartitionId p) {
     if (part == nullptr) return fail(RVM_E_BAD_HANDLE);
     if (part->state != PartitionState::Active) return fail(RVM_E_STATE);
     if (part->tasks >= part->config.max_tasks) return fail(RVM_E_POLICY);
+    if (!st_.caps.has_free_slot(p.index)) return fail(RVM_E_EXHAUSTED);
     const auto t = st_.tasks.allocate();
     if (!t) return fail(RVM_E_EXHAUSTED);
-    const auto c = st_.caps.mint(p.index, ObjectRef{RVM_OBJ_TASK, t->raw()}, Rights::all());
-    if (!c) {
-        (void)st_.tasks.release(*t);
-        return err(c.error());
-    }
+    // CANNOT FAIL: the table has a free slot (checked above).
+    (void)st_.caps.mint(p.index, ObjectRef{RVM_OBJ_TASK, t->raw()}, Rights::all());
     st_.tasks.at(*t).partition = p;
     ++part->tasks;
     witness(RVM_WK_TASK_SPAWN, p.raw(), t->raw(), 0);

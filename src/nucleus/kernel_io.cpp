@@ -10,12 +10,9 @@ constexpr std::uint32_t kLeaseRights = RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RI
 }  // namespace
 
 KResult<EdgeId> Kernel::create_edge(PartitionId source, PartitionId dest) {
-    if (live_partition(source) == nullptr) return fail(RVM_E_BAD_HANDLE, 1);
-    if (live_partition(dest) == nullptr) return fail(RVM_E_BAD_HANDLE, 2);
-    if (source == dest) return fail(RVM_E_INVALID, 2);
-    if (st_.caps.count(source.index) >= kCapsPerPartition || st_.caps.count(dest.index) >= kCapsPerPartition) {
-        return fail(RVM_E_EXHAUSTED);
-    }
+    if (live_partition(source) == nullptr || live_partition(dest) == nullptr) return fail(RVM_E_BAD_HANDLE);
+    if (source == dest) return fail(RVM_E_INVALID);
+    if (!st_.caps.has_free_slot(source.index) || !st_.caps.has_free_slot(dest.index)) return fail(RVM_E_EXHAUSTED);
     const auto e = st_.edges.allocate();
     if (!e) return fail(RVM_E_EXHAUSTED);
     // CANNOT FAIL: both tables have a free slot (checked above).
@@ -60,7 +57,7 @@ KResult<LeaseId> Kernel::acquire_lease_until(PartitionId holder, DeviceId device
     Device* dev = st_.devices.get(device);
     if (dev == nullptr) return fail(RVM_E_BAD_HANDLE);
     if (!dev->lease.is_null()) return fail(RVM_E_BUSY);
-    if (st_.caps.count(holder.index) >= kCapsPerPartition) return fail(RVM_E_EXHAUSTED);
+    if (!st_.caps.has_free_slot(holder.index)) return fail(RVM_E_EXHAUSTED);
     const auto l = st_.leases.allocate();
     if (!l) return fail(RVM_E_EXHAUSTED);
     // CANNOT FAIL: the holder's table has a free slot (checked above).
@@ -116,12 +113,12 @@ KResult<ProofToken> Kernel::mint_proof(PartitionId p, CapHandle cap, std::uint8_
     return t;
 }
 
-KResult<std::uint8_t> Kernel::check_proof(PartitionId p, const ProofToken& t, std::uint32_t call,
-                                          const CallArgs& args, std::uint8_t required) {
+KResult<std::uint8_t> Kernel::check_proof(PartitionId p, const ProofToken& t, std::uint32_t call, const CallArgs& args,
+                                          std::uint8_t required) {
     const Partition* part = st_.partitions.get(p);
     if (part == nullptr) return fail(RVM_E_BAD_HANDLE);
-    const auto r = proofs_.check(st_.proofs, ProofEngine::Context{p, *part, st_.caps, now_ns()}, t, call, args,
-                                 required);
+    const auto r =
+        proofs_.check(st_.proofs, ProofEngine::Context{p, *part, st_.caps, now_ns()}, t, call, args, required);
     if (!r) {
         witness(RVM_WK_PROOF_REJECTED, p.raw(), t.raw.nonce, call, r.error().code, t.raw.tier);
         return r;

@@ -31,20 +31,17 @@ KResult<RegionId> Kernel::create_region(PartitionId owner, std::uint64_t pages, 
     if (part->config.mem_quota_pages != 0 && part->mem_pages + pages > part->config.mem_quota_pages) {
         return fail(RVM_E_POLICY);
     }
-    const auto gpa = part->gpa.allocate(pages * kPageSize);
-    if (!gpa) return fail(RVM_E_NO_MEMORY);
-    const auto r = st_.regions.allocate();
-    if (!r) {
-        (void)part->gpa.free(gpa.value(), pages * kPageSize);
+    // Checked before anything is taken: a released pool slot would advance
+    // its generation, and replay would diverge.
+    if (!st_.caps.has_free_slot(owner.index) || st_.regions.live() == st_.regions.capacity()) {
         return fail(RVM_E_EXHAUSTED);
     }
-    const auto c = st_.caps.mint(owner.index, ObjectRef{RVM_OBJ_REGION, r->raw()}, owner_rights(policy));
-    if (!c) {
-        (void)st_.regions.release(*r);
-        (void)part->gpa.free(gpa.value(), pages * kPageSize);
-        return err(c.error());
-    }
-    Region& region = st_.regions.at(*r);
+    const auto gpa = part->gpa.allocate(pages * kPageSize);
+    if (!gpa) return fail(RVM_E_NO_MEMORY);
+    // CANNOT FAIL: the pool and the owner's table have room (checked above).
+    const RegionId r = *st_.regions.allocate();
+    (void)st_.caps.mint(owner.index, ObjectRef{RVM_OBJ_REGION, r.raw()}, owner_rights(policy));
+    Region& region = st_.regions.at(r);
     region.owner = owner;
     region.policy = policy;
     region.tier = tier;
@@ -52,8 +49,8 @@ KResult<RegionId> Kernel::create_region(PartitionId owner, std::uint64_t pages, 
     region.gpa = gpa.value();
     ++part->regions;
     part->mem_pages += pages;
-    witness(RVM_WK_REGION_CREATE, owner.raw(), r->raw(), region_aux(pages, policy, tier));
-    return *r;
+    witness(RVM_WK_REGION_CREATE, owner.raw(), r.raw(), region_aux(pages, policy, tier));
+    return r;
 }
 
 KResult<std::uint64_t> Kernel::share_region(RegionId r, PartitionId with) {
@@ -73,6 +70,7 @@ KResult<std::uint64_t> Kernel::share_region(RegionId r, PartitionId with) {
     if (!gpa) return fail(RVM_E_NO_MEMORY);
     const auto c = st_.caps.mint(with.index, ObjectRef{RVM_OBJ_REGION, r.raw()}, Rights{RVM_RIGHT_READ});
     if (!c) {
+        // The buddy allocator's state is canonical: freeing restores it exactly.
         (void)target->gpa.free(gpa.value(), region->pages * kPageSize);
         return err(c.error());
     }
@@ -95,7 +93,7 @@ KResult<void> Kernel::transfer_region(RegionId r, PartitionId to) {
         return fail(RVM_E_POLICY);
     }
     // Everything that can fail is checked before anything changes.
-    if (st_.caps.count(to.index) >= kCapsPerPartition) return fail(RVM_E_EXHAUSTED);
+    if (!st_.caps.has_free_slot(to.index)) return fail(RVM_E_EXHAUSTED);
     const std::uint64_t bytes = region->pages * kPageSize;
     const auto gpa = target->gpa.allocate(bytes);
     if (!gpa) return fail(RVM_E_NO_MEMORY);

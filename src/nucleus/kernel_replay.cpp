@@ -21,8 +21,7 @@ KResult<void> expect_id(const KResult<Id>& produced, std::uint64_t recorded) {
 KResult<void> Kernel::apply_partition(const WitnessRecord& r) {
     const PartitionId subject = PartitionId::from_raw(r.subject());
     switch (r.kind()) {
-        case RVM_WK_PARTITION_CREATE:
-            return expect_id(create_partition(subject, unpack_config(r.aux())), r.object());
+        case RVM_WK_PARTITION_CREATE: return expect_id(create_partition(subject, unpack_config(r.aux())), r.object());
         case RVM_WK_PARTITION_SPLIT:
         case RVM_WK_PARTITION_MERGE:
         case RVM_WK_PARTITION_HIBERNATE:
@@ -37,20 +36,16 @@ KResult<void> Kernel::apply_partition(const WitnessRecord& r) {
             return set_partition_state(subject, static_cast<PartitionState>(to), static_cast<FailReason>(reason),
                                        r.aux());
         }
-        case RVM_WK_PARTITION_DESTROY:
-            return destroy_partition(subject);
-        case RVM_WK_TASK_SPAWN:
-            return expect_id(spawn_task(subject), r.object());
+        case RVM_WK_PARTITION_DESTROY: return destroy_partition(subject);
+        case RVM_WK_TASK_SPAWN: return expect_id(spawn_task(subject), r.object());
         case RVM_WK_TASK_STATE: {
             const std::uint8_t to = flag_byte(r, 2);
             if (to >= kTaskStateCount) return fail(RVM_E_INVALID);
             return set_task_state(TaskId::from_raw(r.subject()), static_cast<TaskState>(to));
         }
-        case RVM_WK_TASK_TERMINATE:
-            return terminate_task(TaskId::from_raw(r.subject()), r.aux());
+        case RVM_WK_TASK_TERMINATE: return terminate_task(TaskId::from_raw(r.subject()), r.aux());
         case RVM_WK_CAP_GRANT:
-            return expect_id(grant(subject, ObjectRef{flag_byte(r, 1), r.aux()}, Rights{r.flags() >> 16}),
-                             r.object());
+            return expect_id(grant(subject, ObjectRef{flag_byte(r, 1), r.aux()}, Rights{r.flags() >> 16}), r.object());
         case RVM_WK_CAP_DELEGATE: {
             const PartitionId src = [&] {
                 PartitionId found;
@@ -66,8 +61,7 @@ KResult<void> Kernel::apply_partition(const WitnessRecord& r) {
             if (!n) return err(n.error());
             return n.value() == r.aux() ? KResult<void>{} : fail(RVM_E_STATE);
         }
-        default:
-            return apply_object(r);
+        default: return apply_object(r);
     }
 }
 
@@ -84,18 +78,12 @@ KResult<void> Kernel::apply_object(const WitnessRecord& r) {
             if (!gpa) return err(gpa.error());
             return gpa.value() == r.aux() ? KResult<void>{} : fail(RVM_E_STATE);
         }
-        case RVM_WK_REGION_TRANSFER:
-            return transfer_region(RegionId::from_raw(r.object()), subject);
-        case RVM_WK_REGION_TIER_CHANGE:
-            return set_region_tier(RegionId::from_raw(r.object()), flag_byte(r, 2));
-        case RVM_WK_REGION_DESTROY:
-            return destroy_region(RegionId::from_raw(r.object()));
-        case RVM_WK_COMMEDGE_CREATE:
-            return expect_id(create_edge(subject, PartitionId::from_raw(r.aux())), r.object());
-        case RVM_WK_COMMEDGE_DESTROY:
-            return destroy_edge(EdgeId::from_raw(r.object()));
-        case RVM_WK_DEVICE_REGISTER:
-            return expect_id(register_device(r.aux()), r.object());
+        case RVM_WK_REGION_TRANSFER: return transfer_region(RegionId::from_raw(r.object()), subject);
+        case RVM_WK_REGION_TIER_CHANGE: return set_region_tier(RegionId::from_raw(r.object()), flag_byte(r, 2));
+        case RVM_WK_REGION_DESTROY: return destroy_region(RegionId::from_raw(r.object()));
+        case RVM_WK_COMMEDGE_CREATE: return expect_id(create_edge(subject, PartitionId::from_raw(r.aux())), r.object());
+        case RVM_WK_COMMEDGE_DESTROY: return destroy_edge(EdgeId::from_raw(r.object()));
+        case RVM_WK_DEVICE_REGISTER: return expect_id(register_device(r.aux()), r.object());
         case RVM_WK_LEASE_ACQUIRE: {
             DeviceId dev;
             st_.devices.for_each([&](DeviceId id, const Device&) {
@@ -126,10 +114,8 @@ KResult<void> Kernel::apply_object(const WitnessRecord& r) {
         case RVM_WK_PROOF_REJECTED:
         case RVM_WK_PROOF_ESCALATED:
         case RVM_WK_CHECKPOINT_CREATED:
-        case RVM_WK_BOOT_ATTESTATION:
-            return {};  // evidence only: no state changed
-        default:
-            return fail(RVM_E_NOT_SUPPORTED);  // a kind this nucleus never writes
+        case RVM_WK_BOOT_ATTESTATION: return {};    // evidence only: no state changed
+        default: return fail(RVM_E_NOT_SUPPORTED);  // a kind this nucleus never writes
     }
 }
 

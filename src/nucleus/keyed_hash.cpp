@@ -4,15 +4,16 @@
 
 namespace rvm {
 
-MacKey evolve_key(const KeyedHash& hash, const MacKey& key) {
-    static constexpr std::uint8_t kLabel0[] = {'r', 'v', 'm', '-', 'k', 'e', 'y', '0'};
-    static constexpr std::uint8_t kLabel1[] = {'r', 'v', 'm', '-', 'k', 'e', 'y', '1'};
-    const std::uint64_t lo = hash.mac(key, kLabel0);
-    const std::uint64_t hi = hash.mac(key, kLabel1);
-    MacKey next;
-    std::memcpy(next.bytes.data(), &lo, sizeof lo);
-    std::memcpy(next.bytes.data() + 8, &hi, sizeof hi);
-    return next;
+MacKey segment_key(const KeyedHash& hash, const MacKey& master, std::uint64_t segment) {
+    std::array<std::uint8_t, 16> msg{'r', 'v', 'm', '-', 's', 'e', 'g', '0'};
+    std::memcpy(msg.data() + 8, &segment, sizeof segment);
+    const std::uint64_t lo = hash.mac(master, msg);
+    msg[7] = '1';
+    const std::uint64_t hi = hash.mac(master, msg);
+    MacKey k;
+    std::memcpy(k.bytes.data(), &lo, sizeof lo);
+    std::memcpy(k.bytes.data() + 8, &hi, sizeof hi);
+    return k;
 }
 
 }  // namespace rvm

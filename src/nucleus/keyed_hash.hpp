@@ -23,8 +23,10 @@ public:
     [[nodiscard]] virtual std::uint64_t mac(const MacKey& key, std::span<const std::uint8_t> data) const = 0;
 };
 
-// Forward-secure key evolution: K[s+1] = (PRF(K[s], "rvm-key0"), PRF(K[s], "rvm-key1")).
-// Knowing K[s+1] does not reveal K[s].
-[[nodiscard]] MacKey evolve_key(const KeyedHash& hash, const MacKey& key);
+// The chain key of witness segment `s`: K[s] = PRF(master, "rvm-seg0" || s) ||
+// PRF(master, "rvm-seg1" || s). Segment keys are disclosed in their seals once
+// the segment is closed; being independent PRF outputs, a disclosed K[s]
+// reveals nothing about K[s+1] or the master, so the unsealed tail stays keyed.
+[[nodiscard]] MacKey segment_key(const KeyedHash& hash, const MacKey& master, std::uint64_t segment);
 
 }  // namespace rvm

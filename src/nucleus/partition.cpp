@@ -9,21 +9,14 @@ bool partition_transition_allowed(PartitionState from, PartitionState to) {
         case S::Active:
             return to == S::Suspended || to == S::Splitting || to == S::Merging || to == S::Migrating ||
                    to == S::Destroyed;
-        case S::Suspended:
-            return to == S::Active || to == S::Warm || to == S::Migrating || to == S::Destroyed;
-        case S::Warm:
-            return to == S::Suspended || to == S::Dormant || to == S::Destroyed;
-        case S::Dormant:
-            return to == S::Warm || to == S::Destroyed;
+        case S::Suspended: return to == S::Active || to == S::Warm || to == S::Migrating || to == S::Destroyed;
+        case S::Warm: return to == S::Suspended || to == S::Dormant || to == S::Destroyed;
+        case S::Dormant: return to == S::Warm || to == S::Destroyed;
         case S::Splitting:
-        case S::Migrating:
-            return to == S::Active || to == S::Suspended;
-        case S::Merging:
-            return to == S::Active || to == S::Destroyed;  // the absorbed side is destroyed
-        case S::Failed:
-            return to == S::Destroyed;
-        case S::Destroyed:
-            return false;
+        case S::Migrating: return to == S::Active || to == S::Suspended;
+        case S::Merging: return to == S::Active || to == S::Destroyed;  // the absorbed side is destroyed
+        case S::Failed: return to == S::Destroyed;
+        case S::Destroyed: return false;
     }
     return false;
 }

@@ -54,7 +54,8 @@ struct ProofState {
 
 class ProofEngine {
 public:
-    ProofEngine(const KeyedHash& hash, const MacKey& key, ProofPolicy policy) : hash_(hash), key_(key), policy_(policy) {}
+    ProofEngine(const KeyedHash& hash, const MacKey& key, ProofPolicy policy)
+        : hash_(hash), key_(key), policy_(policy) {}
 
     // Mints a token for `partition` (pool index `table`) on capability `cap`.
     // The caller has already checked that `cap` carries PROVE.

@@ -24,8 +24,10 @@ class [[nodiscard]] Result {
     static_assert(std::is_trivially_copyable_v<E>, "errors are small values");
 
 public:
-    constexpr Result(T value) : ok_(true) { ::new (&value_) T(std::move(value)); }  // NOLINT(google-explicit-constructor): deviations.md#result-implicit
-    constexpr Result(Err<E> e) : ok_(false) { error_ = e.error; }                 // NOLINT(google-explicit-constructor): deviations.md#result-implicit
+    // NOLINTNEXTLINE(google-explicit-constructor): deviations.md#result-implicit
+    constexpr Result(T value) : ok_(true) { ::new (&value_) T(std::move(value)); }
+    // NOLINTNEXTLINE(google-explicit-constructor): deviations.md#result-implicit
+    constexpr Result(Err<E> e) : ok_(false) { error_ = e.error; }
     constexpr Result(const Result& o) : ok_(o.ok_) {
         if (ok_) {
             ::new (&value_) T(o.value_);
@@ -66,8 +68,10 @@ private:
 template <typename T, typename E>
 class [[nodiscard]] Result<T&, E> {
 public:
-    constexpr Result(T& value) : ptr_(&value) {}                         // NOLINT(google-explicit-constructor): deviations.md#result-implicit
-    constexpr Result(Err<E> e) : ptr_(nullptr), error_(e.error) {}       // NOLINT(google-explicit-constructor): deviations.md#result-implicit
+    // NOLINTNEXTLINE(google-explicit-constructor): deviations.md#result-implicit
+    constexpr Result(T& value) : ptr_(&value) {}
+    // NOLINTNEXTLINE(google-explicit-constructor): deviations.md#result-implicit
+    constexpr Result(Err<E> e) : ptr_(nullptr), error_(e.error) {}
 
     [[nodiscard]] constexpr bool ok() const { return ptr_ != nullptr; }
     constexpr explicit operator bool() const { return ok(); }
@@ -89,7 +93,8 @@ template <typename E>
 class [[nodiscard]] Result<void, E> {
 public:
     constexpr Result() = default;
-    constexpr Result(Err<E> e) : ok_(false), error_(e.error) {}  // NOLINT(google-explicit-constructor): deviations.md#result-implicit
+    // NOLINTNEXTLINE(google-explicit-constructor): deviations.md#result-implicit
+    constexpr Result(Err<E> e) : ok_(false), error_(e.error) {}
 
     [[nodiscard]] constexpr bool ok() const { return ok_; }
     constexpr explicit operator bool() const { return ok_; }
@@ -105,12 +110,9 @@ private:
 
 }  // namespace rvm
 
-// Propagate an error: `RVM_TRY(x, expr);` declares `x` from a successful
-// Result or returns its error. `RVM_TRY_VOID(expr);` for Result<void>.
-#define RVM_CONCAT_IMPL(a, b) a##b
-#define RVM_CONCAT(a, b) RVM_CONCAT_IMPL(a, b)
-#define RVM_TRY_VOID(expr)                                          \
-    do {                                                            \
-        auto rvm_try_r_ = (expr);                                   \
+// Propagates the error of a Result<void, E>-returning expression.
+#define RVM_TRY_VOID(expr)                                           \
+    do {                                                             \
+        auto rvm_try_r_ = (expr);                                    \
         if (!rvm_try_r_.ok()) return ::rvm::err(rvm_try_r_.error()); \
     } while (0)

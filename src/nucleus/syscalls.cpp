@@ -16,24 +16,20 @@ constexpr CallInfo call_info(std::uint64_t nr) {
         case RVM_HC_TASK_SPAWN:
         case RVM_HC_CAP_GRANT:
         case RVM_HC_REGION_MAP:
-        case RVM_HC_CAP_REVOKE:
-            return {Support::Supported, RVM_PROOF_NONE};
+        case RVM_HC_CAP_REVOKE: return {Support::Supported, RVM_PROOF_NONE};
         case RVM_HC_PARTITION_CREATE:
         case RVM_HC_COMMEDGE_CREATE:
         case RVM_HC_COMMEDGE_DESTROY:
         case RVM_HC_DEVICE_LEASE_ACQUIRE:
-        case RVM_HC_DEVICE_LEASE_REVOKE:
-            return {Support::Supported, RVM_PROOF_STANDARD};
+        case RVM_HC_DEVICE_LEASE_REVOKE: return {Support::Supported, RVM_PROOF_STANDARD};
         case RVM_HC_PARTITION_SPLIT:
-        case RVM_HC_PARTITION_MERGE:
-            return {Support::NotYet, RVM_PROOF_DEEP};
+        case RVM_HC_PARTITION_MERGE: return {Support::NotYet, RVM_PROOF_DEEP};
         case RVM_HC_RVF_MOUNT:
         case RVM_HC_ATTEST_EMIT:
         case RVM_HC_VECTOR_PUT_PROVED:
         case RVM_HC_GRAPH_APPLY_PROVED:
         case RVM_HC_PARTITION_HIBERNATE:
-        case RVM_HC_PARTITION_RECONSTRUCT:
-            return {Support::NotYet, RVM_PROOF_STANDARD};
+        case RVM_HC_PARTITION_RECONSTRUCT: return {Support::NotYet, RVM_PROOF_STANDARD};
         case RVM_HC_QUEUE_SEND:
         case RVM_HC_QUEUE_RECV:
         case RVM_HC_TIMER_WAIT:
@@ -45,10 +41,8 @@ constexpr CallInfo call_info(std::uint64_t nr) {
         case RVM_HC_PSI_REGISTER:
         case RVM_HC_PSI_UPDATE:
         case RVM_HC_PSI_QUERY:
-        case RVM_HC_PSI_HIBERNATE:
-            return {Support::NotYet, RVM_PROOF_NONE};
-        default:
-            return {};
+        case RVM_HC_PSI_HIBERNATE: return {Support::NotYet, RVM_PROOF_NONE};
+        default: return {};
     }
 }
 
@@ -62,8 +56,8 @@ KResult<std::uint64_t> raw_of(const KResult<T>& r) {
 
 std::uint8_t required_proof_tier(std::uint64_t nr) { return call_info(nr).tier; }
 
-KResult<const Capability&> Syscalls::cap(PartitionId caller, std::uint64_t raw, std::uint8_t type,
-                                         std::uint32_t rights, std::uint8_t arg) const {
+KResult<const Capability&> Syscalls::cap(PartitionId caller, std::uint64_t raw, std::uint8_t type, std::uint32_t rights,
+                                         std::uint8_t arg) const {
     const auto c = k_.state().caps.lookup(caller.index, CapHandle::from_raw(raw), type, Rights{rights});
     if (!c) return err(c.error().at(arg));
     return c.value();
@@ -93,20 +87,28 @@ KResult<Invocation> Syscalls::decode(PartitionId caller, const SyscallFrame& f, 
         case RVM_HC_TASK_SPAWN: {
             const auto c = cap(caller, a[0], RVM_OBJ_PARTITION, RVM_RIGHT_WRITE | RVM_RIGHT_EXECUTE, 1);
             if (!c) return err(c.error());
-            out.op = inv::TaskSpawn{PartitionId::from_raw(c.value().object.id)};
+            // Tasks and regions are created in the caller's own partition, so
+            // the capability that comes back is one the caller can use.
+            if (PartitionId::from_raw(c.value().object.id) != caller) return fail(RVM_E_INVALID, 1);
+            out.op = inv::TaskSpawn{caller};
             break;
         }
         case RVM_HC_CAP_GRANT: {
-            // The grant right itself is checked by CapSpace::derive (GRANT or GRANT_ONCE).
+            // The rules of CapSpace::derive, checked here so that the status
+            // names the argument at fault; derive() checks them again.
             const auto src = cap(caller, a[0], RVM_OBJ_TYPE_COUNT_, 0, 1);
             if (!src) return err(src.error());
+            const Rights have = src.value().rights;
+            const bool grant = have.has(RVM_RIGHT_GRANT);
+            if (!grant && !have.has(RVM_RIGHT_GRANT_ONCE)) return fail(RVM_E_RIGHTS, 1);
+            if (src.value().depth + 1u > RVM_CAP_MAX_DEPTH) return fail(RVM_E_DEPTH, 1);
             const auto to = cap(caller, a[1], RVM_OBJ_PARTITION, RVM_RIGHT_WRITE, 2);
             if (!to) return err(to.error());
-            if (!Rights::valid(static_cast<std::uint32_t>(a[2])) || a[2] > RVM_RIGHTS_ALL) {
-                return fail(RVM_E_INVALID, 3);
-            }
-            out.op = inv::CapGrant{CapHandle::from_raw(a[0]), PartitionId::from_raw(to.value().object.id),
-                                   Rights{static_cast<std::uint32_t>(a[2])}};
+            if (a[2] > RVM_RIGHTS_ALL) return fail(RVM_E_INVALID, 3);
+            const Rights want{static_cast<std::uint32_t>(a[2])};
+            if (!want.subset_of(have)) return fail(RVM_E_RIGHTS, 3);
+            if (!grant && (want.bits & (RVM_RIGHT_GRANT | RVM_RIGHT_GRANT_ONCE)) != 0) return fail(RVM_E_RIGHTS, 3);
+            out.op = inv::CapGrant{CapHandle::from_raw(a[0]), PartitionId::from_raw(to.value().object.id), want};
             break;
         }
         case RVM_HC_CAP_REVOKE: {
@@ -119,10 +121,12 @@ KResult<Invocation> Syscalls::decode(PartitionId caller, const SyscallFrame& f, 
         case RVM_HC_REGION_MAP: {
             const auto c = cap(caller, a[0], RVM_OBJ_PARTITION, RVM_RIGHT_WRITE, 1);
             if (!c) return err(c.error());
-            if (a[1] == 0 || a[1] % kPageSize != 0) return fail(RVM_E_INVALID, 2);
+            if (PartitionId::from_raw(c.value().object.id) != caller) return fail(RVM_E_INVALID, 1);
+            if (a[1] == 0 || a[1] % kPageSize != 0 || a[1] > (std::uint64_t{1} << BuddyAllocator::kMaxSpaceShift)) {
+                return fail(RVM_E_INVALID, 2);
+            }
             if (a[2] > RVM_REGION_SLAB) return fail(RVM_E_INVALID, 3);
-            out.op = inv::RegionMap{PartitionId::from_raw(c.value().object.id), a[1] / kPageSize,
-                                    static_cast<std::uint8_t>(a[2])};
+            out.op = inv::RegionMap{caller, a[1] / kPageSize, static_cast<std::uint8_t>(a[2])};
             break;
         }
         case RVM_HC_PARTITION_CREATE: {
@@ -140,7 +144,11 @@ KResult<Invocation> Syscalls::decode(PartitionId caller, const SyscallFrame& f, 
         case RVM_HC_COMMEDGE_CREATE: {
             const auto c = cap(caller, a[0], RVM_OBJ_PARTITION, RVM_RIGHT_WRITE, 1);
             if (!c) return err(c.error());
-            out.op = inv::EdgeCreate{PartitionId::from_raw(c.value().object.id)};
+            const PartitionId peer = PartitionId::from_raw(c.value().object.id);
+            if (peer == caller) return fail(RVM_E_INVALID, 1);
+            const Partition* pp = k_.partition(peer);
+            if (pp == nullptr || pp->state == PartitionState::Failed) return fail(RVM_E_BAD_HANDLE, 1);
+            out.op = inv::EdgeCreate{peer};
             break;
         }
         case RVM_HC_COMMEDGE_DESTROY: {
@@ -162,8 +170,7 @@ KResult<Invocation> Syscalls::decode(PartitionId caller, const SyscallFrame& f, 
             out.op = inv::LeaseRevoke{LeaseId::from_raw(c.value().object.id)};
             break;
         }
-        default:
-            return fail(RVM_E_UNKNOWN_CALL);  // CANNOT FAIL: call_info covers every supported number
+        default: return fail(RVM_E_UNKNOWN_CALL);  // CANNOT FAIL: call_info covers every supported number
     }
 
     if (info.tier != RVM_PROOF_NONE) {

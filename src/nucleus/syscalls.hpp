@@ -30,20 +30,44 @@ public:
 };
 
 namespace inv {
-struct TaskSpawn { PartitionId partition; };
-struct CapGrant { CapHandle cap; PartitionId to; Rights rights; };
-struct CapRevoke { CapHandle cap; bool include_self; };
-struct RegionMap { PartitionId owner; std::uint64_t pages; std::uint8_t policy; };
-struct PartitionCreate { PartitionConfig config; };
-struct EdgeCreate { PartitionId peer; };
-struct EdgeDestroy { EdgeId edge; };
-struct LeaseAcquire { DeviceId device; std::uint64_t duration_ns; };
-struct LeaseRevoke { LeaseId lease; };
+struct TaskSpawn {
+    PartitionId partition;
+};
+struct CapGrant {
+    CapHandle cap;
+    PartitionId to;
+    Rights rights;
+};
+struct CapRevoke {
+    CapHandle cap;
+    bool include_self;
+};
+struct RegionMap {
+    PartitionId owner;
+    std::uint64_t pages;
+    std::uint8_t policy;
+};
+struct PartitionCreate {
+    PartitionConfig config;
+};
+struct EdgeCreate {
+    PartitionId peer;
+};
+struct EdgeDestroy {
+    EdgeId edge;
+};
+struct LeaseAcquire {
+    DeviceId device;
+    std::uint64_t duration_ns;
+};
+struct LeaseRevoke {
+    LeaseId lease;
+};
 }  // namespace inv
 
 struct Invocation {
-    std::variant<inv::TaskSpawn, inv::CapGrant, inv::CapRevoke, inv::RegionMap, inv::PartitionCreate,
-                 inv::EdgeCreate, inv::EdgeDestroy, inv::LeaseAcquire, inv::LeaseRevoke>
+    std::variant<inv::TaskSpawn, inv::CapGrant, inv::CapRevoke, inv::RegionMap, inv::PartitionCreate, inv::EdgeCreate,
+                 inv::EdgeDestroy, inv::LeaseAcquire, inv::LeaseRevoke>
         op;
     ProofToken proof{};
     std::uint8_t proof_tier = RVM_PROOF_NONE;  // tier applied; NONE = no proof required

@@ -2,8 +2,8 @@
 
 namespace rvm {
 
-WitnessLog::WitnessLog(const KeyedHash& hash, const Clock& clock, const MacKey& key, WitnessSink* sink)
-    : hash_(hash), clock_(clock), sink_(sink), key_(key) {}
+WitnessLog::WitnessLog(const KeyedHash& hash, const Clock& clock, const MacKey& master, WitnessSink* sink)
+    : hash_(hash), clock_(clock), sink_(sink), master_(master), key_(segment_key(hash, master, 0)) {}
 
 std::uint64_t WitnessLog::append(const WitnessEvent& event) {
     WitnessRecord r;
@@ -24,8 +24,9 @@ std::uint64_t WitnessLog::append(const WitnessEvent& event) {
     ++head_.next_sequence;
     if (sink_ != nullptr) sink_->accept(r);
     if (head_.next_sequence % kWitnessSegmentRecords == 0) {
-        if (sink_ != nullptr) sink_->segment_closed(head_.next_sequence / kWitnessSegmentRecords - 1, key_);
-        key_ = evolve_key(hash_, key_);
+        const std::uint64_t next = head_.next_sequence / kWitnessSegmentRecords;
+        if (sink_ != nullptr) sink_->segment_closed(next - 1, key_);
+        key_ = segment_key(hash_, master_, next);
     }
     return r.raw.sequence;
 }

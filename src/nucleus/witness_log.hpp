@@ -31,9 +31,9 @@ struct WitnessHead {
 
 class WitnessLog {
 public:
-    // `key` chains segment 0; each later segment's key is evolve_key() of the
-    // previous one. `sink` may be null (records are chained and dropped).
-    WitnessLog(const KeyedHash& hash, const Clock& clock, const MacKey& key, WitnessSink* sink);
+    // Segment s is chained with segment_key(master, s). `sink` may be null
+    // (records are chained and dropped).
+    WitnessLog(const KeyedHash& hash, const Clock& clock, const MacKey& master, WitnessSink* sink);
     WitnessLog(const WitnessLog&) = delete;
     WitnessLog& operator=(const WitnessLog&) = delete;
 
@@ -47,7 +47,8 @@ private:
     const Clock& clock_;
     WitnessSink* sink_;
     mutable SpinLock lock_;
-    MacKey key_;
+    MacKey master_;
+    MacKey key_;  // segment_key(master_, current segment)
     WitnessHead head_;
 };
 

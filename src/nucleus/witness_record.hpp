@@ -90,7 +90,7 @@ static_assert(sizeof(WitnessRecord) == 64);
 // each record's hash covers its predecessor's: one PRF call per append.
 [[nodiscard]] std::uint64_t compute_record_hash(const KeyedHash& hash, const MacKey& key, const WitnessRecord& r);
 
-// Records per sealed segment; the chain key evolves at each segment boundary.
+// Records per sealed segment; each segment has its own chain key (segment_key).
 inline constexpr std::uint64_t kWitnessSegmentRecords = 64;
 
 [[nodiscard]] const char* witness_kind_name(std::uint8_t kind);

@@ -56,9 +56,9 @@ struct World {
         for (; replayed < sink.records.size(); ++replayed) {
             const auto r = replica->apply(sink.records[replayed]);
             if (!r) {
-                return ::testing::AssertionFailure() << "replay of record " << replayed << " (kind 0x" << std::hex
-                                                     << int{sink.records[replayed].kind()} << ") failed: "
-                                                     << status_name(r.error().code);
+                return ::testing::AssertionFailure()
+                       << "replay of record " << replayed << " (kind 0x" << std::hex
+                       << int{sink.records[replayed].kind()} << ") failed: " << status_name(r.error().code);
             }
         }
         if (!(replica->state() == kernel->state())) return ::testing::AssertionFailure() << "replica diverged";

@@ -45,8 +45,8 @@ TEST(Buddy, CreateValidatesArguments) {
     EXPECT_TRUE(bad(0, BuddyAllocator::kPageShift - 1));
     EXPECT_TRUE(bad(0, BuddyAllocator::kMaxSpaceShift + 1));
     EXPECT_TRUE(bad(0, 64));
-    EXPECT_TRUE(bad(0x1000, 13));                  // misaligned for an 8 KiB space
-    EXPECT_TRUE(bad(MiB(1) + kPage, 20));          // page-aligned but not space-aligned
+    EXPECT_TRUE(bad(0x1000, 13));          // misaligned for an 8 KiB space
+    EXPECT_TRUE(bad(MiB(1) + kPage, 20));  // page-aligned but not space-aligned
     EXPECT_TRUE(bad(1, 12));
     EXPECT_TRUE(bad(UINT64_MAX - kPage + 1, 12));  // base + size == 2^64
     EXPECT_TRUE(bad(UINT64_MAX - (std::uint64_t{1} << 40) + 1, 40));
@@ -109,7 +109,8 @@ TEST(Buddy, SameOperationsGiveSameAddressesAndStates) {
         auto a = make(MiB(16), 24);
         std::vector<std::uint64_t> addrs;
         for (std::uint64_t i = 1; i <= 40; ++i) addrs.push_back(alloc_ok(a, (i * 7919) % KiB(200) + 1));
-        for (std::size_t i = 0; i < addrs.size(); i += 3) EXPECT_TRUE(a.free(addrs[i], (((i + 1) * 7919) % KiB(200)) + 1).ok());
+        for (std::size_t i = 0; i < addrs.size(); i += 3)
+            EXPECT_TRUE(a.free(addrs[i], (((i + 1) * 7919) % KiB(200)) + 1).ok());
         for (std::uint64_t i = 1; i <= 10; ++i) addrs.push_back(alloc_ok(a, i * KiB(9)));
         return std::make_pair(a, addrs);
     };
@@ -202,18 +203,18 @@ TEST(Buddy, RejectsBadFreesWithoutChange) {
         auto f = a.free(addr, bytes);
         return !f.ok() && f.error() == BuddyError::NotAllocated && a == before;
     };
-    EXPECT_TRUE(rejected(p, kPage));                  // smaller size
-    EXPECT_TRUE(rejected(p, KiB(16)));                // larger size (its buddy space)
+    EXPECT_TRUE(rejected(p, kPage));    // smaller size
+    EXPECT_TRUE(rejected(p, KiB(16)));  // larger size (its buddy space)
     EXPECT_TRUE(rejected(p, 0));
     EXPECT_TRUE(rejected(p, UINT64_MAX));
-    EXPECT_TRUE(rejected(p + kPage, kPage));          // inside a live block
-    EXPECT_TRUE(rejected(q + KiB(8), KiB(8)));        // second half of a live block
-    EXPECT_TRUE(rejected(base + KiB(12), kPage));     // never allocated
-    EXPECT_TRUE(rejected(base + KiB(64), KiB(64)));   // free, aligned
-    EXPECT_TRUE(rejected(base - kPage, kPage));       // below the space
-    EXPECT_TRUE(rejected(base + MiB(1), kPage));      // above the space
+    EXPECT_TRUE(rejected(p + kPage, kPage));         // inside a live block
+    EXPECT_TRUE(rejected(q + KiB(8), KiB(8)));       // second half of a live block
+    EXPECT_TRUE(rejected(base + KiB(12), kPage));    // never allocated
+    EXPECT_TRUE(rejected(base + KiB(64), KiB(64)));  // free, aligned
+    EXPECT_TRUE(rejected(base - kPage, kPage));      // below the space
+    EXPECT_TRUE(rejected(base + MiB(1), kPage));     // above the space
     EXPECT_TRUE(rejected(0, kPage));
-    EXPECT_TRUE(rejected(base, MiB(2)));              // larger than the space
+    EXPECT_TRUE(rejected(base, MiB(2)));  // larger than the space
     EXPECT_TRUE(rejected(UINT64_MAX, 1));
 
     // Same requested bytes, the rounded size, or any size rounding alike are accepted.

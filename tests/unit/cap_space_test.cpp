@@ -61,10 +61,9 @@ TEST_F(CapSpaceTest, LookupChecksHandleTypeAndRights) {
     EXPECT_EQ(caps->lookup(0, h.value(), RVM_OBJ_TASK, Rights{}).error().code, RVM_E_WRONG_TYPE);
     EXPECT_EQ(caps->lookup(0, h.value(), RVM_OBJ_REGION, Rights{RVM_RIGHT_GRANT}).error().code, RVM_E_RIGHTS);
     EXPECT_EQ(caps->lookup(1, h.value(), RVM_OBJ_REGION, Rights{}).error().code, RVM_E_BAD_HANDLE);  // other table
-    EXPECT_EQ(caps->lookup(0, CapHandle{h.value().index, h.value().generation + 1}, RVM_OBJ_REGION, Rights{})
-                  .error()
-                  .code,
-              RVM_E_BAD_HANDLE);
+    EXPECT_EQ(
+        caps->lookup(0, CapHandle{h.value().index, h.value().generation + 1}, RVM_OBJ_REGION, Rights{}).error().code,
+        RVM_E_BAD_HANDLE);
     EXPECT_EQ(caps->lookup(0, CapHandle{kCapsPerPartition, 1}, RVM_OBJ_REGION, Rights{}).error().code,
               RVM_E_BAD_HANDLE);
     EXPECT_EQ(caps->lookup(kMaxPartitions, h.value(), RVM_OBJ_REGION, Rights{}).error().code, RVM_E_BAD_HANDLE);
@@ -131,7 +130,7 @@ TEST_F(CapSpaceTest, RevokeRemovesTheWholeSubtreeAcrossTables) {
     EXPECT_FALSE(caps->lookup(3, c.value(), RVM_OBJ_REGION, Rights{}));
     EXPECT_FALSE(caps->lookup(4, d.value(), RVM_OBJ_REGION, Rights{}));
     EXPECT_TRUE(caps->lookup(5, other.value(), RVM_OBJ_REGION, Rights{}));  // sibling subtree untouched
-    EXPECT_EQ(caps->revoke(0, root.value(), true).value(), 3u);            // root, a, other
+    EXPECT_EQ(caps->revoke(0, root.value(), true).value(), 3u);             // root, a, other
     for (std::uint32_t t = 0; t < 6; ++t) EXPECT_EQ(caps->count(t), 0u);
     EXPECT_TRUE(caps->invariants_hold());
 }

@@ -54,7 +54,7 @@ TEST_F(ProofTest, ForgeriesAreRejected) {
     bad = t;
     bad.raw.nonce = 1000;  // never minted
     EXPECT_EQ(check(bad), RVM_E_PROOF_FORGED);
-    EXPECT_EQ(check(t, RVM_PROOF_REFLEX, CallArgs{1, 2, 3, 4, 6}), RVM_E_PROOF_FORGED);  // other arguments
+    EXPECT_EQ(check(t, RVM_PROOF_REFLEX, CallArgs{1, 2, 3, 4, 6}), RVM_E_PROOF_FORGED);         // other arguments
     EXPECT_EQ(check(t, RVM_PROOF_REFLEX, kArgs, RVM_HC_COMMEDGE_DESTROY), RVM_E_PROOF_FORGED);  // other call
     // Another partition presenting the same token.
     const PartitionId q = w.partition();
@@ -159,8 +159,8 @@ TEST_F(ProofTest, DeepChecksCoherenceFloorAndChain) {
     strict.kernel = std::make_unique<Kernel>(
         KernelEnv{strict.hash, strict.clock, strict.proof_key, ProofPolicy{10'000'000'000, 1001}, strict.log.get()});
     const PartitionId sp = strict.partition();
-    const auto t = strict.k().mint_proof(sp, strict.self_cap(sp), RVM_PROOF_DEEP, kCall, kArgs,
-                                         strict.clock.now_ns() + 1000);
+    const auto t =
+        strict.k().mint_proof(sp, strict.self_cap(sp), RVM_PROOF_DEEP, kCall, kArgs, strict.clock.now_ns() + 1000);
     ASSERT_TRUE(t);
     EXPECT_EQ(strict.k().check_proof(sp, t.value(), kCall, kArgs, RVM_PROOF_DEEP).error().code, RVM_E_POLICY);
     // Default policy: a depth-2 capability with an intact chain passes Deep.

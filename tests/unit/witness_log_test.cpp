@@ -27,12 +27,14 @@ TEST(WitnessLog, ChainsEveryRecordWithTheSegmentKey) {
     }
     ASSERT_EQ(sink.records.size(), 130u);
     ASSERT_EQ(sink.closed.size(), 2u);
-    EXPECT_EQ(sink.closed[0].second, k0);
-    EXPECT_EQ(sink.closed[1].second, evolve_key(hash, k0));
-    MacKey key = k0;
+    EXPECT_EQ(sink.closed[0].first, 0u);
+    EXPECT_EQ(sink.closed[0].second, segment_key(hash, k0, 0));
+    EXPECT_EQ(sink.closed[1].first, 1u);
+    EXPECT_EQ(sink.closed[1].second, segment_key(hash, k0, 1));
+    EXPECT_NE(segment_key(hash, k0, 0), segment_key(hash, k0, 1));
     std::uint64_t prev = 0;
     for (const auto& r : sink.records) {
-        if (r.sequence() > 0 && r.sequence() % kWitnessSegmentRecords == 0) key = evolve_key(hash, key);
+        const MacKey key = segment_key(hash, k0, r.sequence() / kWitnessSegmentRecords);
         EXPECT_EQ(r.chain_hash_before(), prev);
         EXPECT_EQ(r.record_hash(), compute_record_hash(hash, key, r));
         EXPECT_EQ(r.aux(), r.sequence() * 3);
