@@ -2,7 +2,7 @@
 set(RVM_WARNINGS
   -Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow
   -Wold-style-cast -Wnon-virtual-dtor -Woverloaded-virtual -Wcast-align
-  -Wnull-dereference -Wdouble-promotion -Wimplicit-fallthrough -Werror)
+  -Wdouble-promotion -Wimplicit-fallthrough -Werror)
 
 function(rvm_project_target target)
   target_compile_options(${target} PRIVATE ${RVM_WARNINGS})
