@@ -36,6 +36,13 @@ enum rvm_hypercall {
     /* RVM extensions to Appendix A (capability management). */
     RVM_HC_CAP_REVOKE = 0x100,
 
+    /* Agent calls (seed 002 section 9.1, agent.h). */
+    RVM_HC_EXIT = 0x200,  /* 1: exit code. The calling task ends; does not return. */
+    RVM_HC_LOG = 0x201,   /* 1: buffer, 2: length (<= RVM_LOG_MAX). Returns bytes logged. */
+    RVM_HC_YIELD = 0x202, /* Gives up the CPU; returns 0. */
+    RVM_HC_CLOCK = 0x203, /* Returns nanoseconds since the partition started. */
+    RVM_HC_INFO = 0x204,  /* 1: buffer, 2: length. Copies struct rvm_info; returns bytes copied. */
+
     /* Seed 001 Ψ (transition intensity) calls. */
     RVM_HC_PSI_REGISTER = 0x01000001,
     RVM_HC_PSI_UPDATE = 0x01000002,

@@ -1,0 +1,49 @@
+/* RVM guest ABI: the agent profile (DESIGN.md section 4). */
+#ifndef RVM_ABI_AGENT_H
+#define RVM_ABI_AGENT_H
+
+#include <stdint.h>
+
+/* Transport: the calling task writes rax (the hypercall number) to this I/O
+ * port with `out $RVM_HC_PORT, %eax`; arguments are in rdi, rsi, rdx, r10,
+ * r8, r9 and the result comes back in rax. The immediate form leaves rdx free
+ * for argument 3. Agent tasks run at CPL3 with IOPL=3, so the instruction is
+ * legal; it exits to the hypervisor on VT-x, AMD-V and PVM alike. */
+#define RVM_HC_PORT 0x52u
+
+/* Guest address space of an agent partition (virtual == guest-physical):
+ *   [0, 64 KiB)                 unmapped: null-pointer guard
+ *   [RVM_INFO_VA, +4 KiB)       the info page, read-only, not executable
+ *   [RVM_IMAGE_MIN_VA, ...)     the ELF image (code R+X, data R+W, no W+X)
+ *   [heap_start, heap_end)      heap, R+W, not executable
+ *   [stack_bottom, memory_size) one stack per task, top of memory downwards
+ * The page tables live above memory_size in guest-physical memory and are
+ * not mapped: an agent can neither read nor write them. */
+#define RVM_INFO_VA 0x10000ull
+#define RVM_IMAGE_MIN_VA 0x400000ull
+#define RVM_LOG_MAX 4096u
+#define RVM_INFO_MAGIC 0x4f464e494d5652ull /* "RVMINFO\0" little-endian */
+
+/* Registers at a task's first instruction (CPL3, 64-bit, IOPL=3, IF=0):
+ *   rip = ELF entry (task 0) or the entry given to task_spawn
+ *   rsp = top of the task's stack (16-byte aligned)
+ *   rdi = RVM_INFO_VA, rsi = task index (0, 1, ...), rdx = task_spawn's argument
+ *   all other general-purpose registers 0. */
+
+/* The info page (and what RVM_HC_INFO copies). Little-endian, 128 bytes. */
+struct rvm_info {
+    uint64_t magic;          /* 0: RVM_INFO_MAGIC */
+    uint32_t abi_version;    /* 8: RVM_ABI_VERSION */
+    uint32_t reserved0;      /* 12: zero */
+    uint64_t partition;      /* 16: partition handle */
+    uint64_t self_cap;       /* 24: capability to the own partition (task_spawn, region_map, ...) */
+    uint64_t memory_size;    /* 32: bytes of guest memory */
+    uint64_t heap_start;     /* 40 */
+    uint64_t heap_end;       /* 48 */
+    uint64_t stack_region;   /* 56: lowest address of the task stacks */
+    uint64_t stack_size;     /* 64: bytes per task stack */
+    uint64_t max_tasks;      /* 72 */
+    uint64_t reserved[6];    /* 80: zero */
+};
+
+#endif
