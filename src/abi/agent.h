@@ -14,12 +14,18 @@
 /* Guest address space of an agent partition (virtual == guest-physical):
  *   [0, 64 KiB)                 unmapped: null-pointer guard
  *   [RVM_INFO_VA, +4 KiB)       the info page, read-only, not executable
+ *   [RVM_TSS_VA, +4 KiB)        the task-state segment, supervisor-only: not
+ *                               accessible to the agent (see below)
  *   [RVM_IMAGE_MIN_VA, ...)     the ELF image (code R+X, data R+W, no W+X)
  *   [heap_start, heap_end)      heap, R+W, not executable
  *   [stack_bottom, memory_size) one stack per task, top of memory downwards
  * The page tables live above memory_size in guest-physical memory and are
  * not mapped: an agent can neither read nor write them. */
 #define RVM_INFO_VA 0x10000ull
+/* The TSS carries an I/O permission bitmap that allows RVM_HC_PORT and
+ * nothing else. VT-x/AMD-V honour IOPL=3 and never look at it; PVM checks
+ * port I/O from CPL3 against the bitmap. */
+#define RVM_TSS_VA 0x11000ull
 #define RVM_IMAGE_MIN_VA 0x400000ull
 #define RVM_LOG_MAX 4096u
 #define RVM_INFO_MAGIC 0x4f464e494d5652ull /* "RVMINFO\0" little-endian */

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "abi/version.h"
+#include "cli/run_cmd.hpp"
 #include "cli/witness_cmd.hpp"
 #include "host/nucleus_demo.hpp"
 
@@ -16,6 +17,7 @@ int run(int argc, char** argv) {
                                           std::to_string(RVM_ABI_VERSION_MINOR) + ")");
     app.require_subcommand(1);
     rvm::cli::WitnessCommand witness(app);
+    rvm::cli::RunCommand run_cmd(app);
 
     rvm::host::DemoOptions demo_options;
     int demo_exit = 0;
@@ -33,7 +35,9 @@ int run(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : rvm::cli::kExitUsage;
     }
-    return demo->parsed() ? demo_exit : witness.exit_code();
+    if (demo->parsed()) return demo_exit;
+    if (app.got_subcommand("run")) return run_cmd.exit_code();
+    return witness.exit_code();
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "host/unique_fd.hpp"
+#include "backend/unique_fd.hpp"
 #include "nucleus/result.hpp"
 
 namespace rvm::host {

@@ -13,7 +13,7 @@
 
 #include "host/posix_io.hpp"
 #include "host/signing_key.hpp"
-#include "host/unique_fd.hpp"
+#include "backend/unique_fd.hpp"
 #include "host/witness_seal.hpp"
 #include "nucleus/spin_lock.hpp"
 #include "nucleus/witness_log.hpp"

@@ -16,28 +16,37 @@ struct Err {
 
 template <typename E>
 constexpr Err<E> err(E e) {
-    return Err<E>{e};
+    return Err<E>{std::move(e)};
 }
 
 template <typename T, typename E>
 class [[nodiscard]] Result {
-    static_assert(std::is_trivially_copyable_v<E>, "errors are small values");
-
 public:
     // NOLINTNEXTLINE(google-explicit-constructor): deviations.md#result-implicit
     constexpr Result(T value) : ok_(true) { ::new (&value_) T(std::move(value)); }
     // NOLINTNEXTLINE(google-explicit-constructor): deviations.md#result-implicit
-    constexpr Result(Err<E> e) : ok_(false) { error_ = e.error; }
+    constexpr Result(Err<E> e) : ok_(false) { ::new (&error_) E(std::move(e.error)); }
     constexpr Result(const Result& o) : ok_(o.ok_) {
         if (ok_) {
             ::new (&value_) T(o.value_);
         } else {
-            error_ = o.error_;
+            ::new (&error_) E(o.error_);
+        }
+    }
+    constexpr Result(Result&& o) noexcept : ok_(o.ok_) {
+        if (ok_) {
+            ::new (&value_) T(std::move(o.value_));
+        } else {
+            ::new (&error_) E(std::move(o.error_));
         }
     }
     Result& operator=(const Result&) = delete;
     constexpr ~Result() {
-        if (ok_) value_.~T();
+        if (ok_) {
+            value_.~T();
+        } else {
+            error_.~E();
+        }
     }
 
     [[nodiscard]] constexpr bool ok() const { return ok_; }
@@ -51,7 +60,7 @@ public:
         RVM_ASSERT(ok_);
         return value_;
     }
-    [[nodiscard]] constexpr E error() const {
+    [[nodiscard]] constexpr const E& error() const {
         RVM_ASSERT(!ok_);
         return error_;
     }
@@ -71,7 +80,7 @@ public:
     // NOLINTNEXTLINE(google-explicit-constructor): deviations.md#result-implicit
     constexpr Result(T& value) : ptr_(&value) {}
     // NOLINTNEXTLINE(google-explicit-constructor): deviations.md#result-implicit
-    constexpr Result(Err<E> e) : ptr_(nullptr), error_(e.error) {}
+    constexpr Result(Err<E> e) : ptr_(nullptr), error_(std::move(e.error)) {}
 
     [[nodiscard]] constexpr bool ok() const { return ptr_ != nullptr; }
     constexpr explicit operator bool() const { return ok(); }
@@ -79,7 +88,7 @@ public:
         RVM_ASSERT(ptr_ != nullptr);
         return *ptr_;
     }
-    [[nodiscard]] constexpr E error() const {
+    [[nodiscard]] constexpr const E& error() const {
         RVM_ASSERT(ptr_ == nullptr);
         return error_;
     }
@@ -94,11 +103,11 @@ class [[nodiscard]] Result<void, E> {
 public:
     constexpr Result() = default;
     // NOLINTNEXTLINE(google-explicit-constructor): deviations.md#result-implicit
-    constexpr Result(Err<E> e) : ok_(false), error_(e.error) {}
+    constexpr Result(Err<E> e) : ok_(false), error_(std::move(e.error)) {}
 
     [[nodiscard]] constexpr bool ok() const { return ok_; }
     constexpr explicit operator bool() const { return ok_; }
-    [[nodiscard]] constexpr E error() const {
+    [[nodiscard]] constexpr const E& error() const {
         RVM_ASSERT(!ok_);
         return error_;
     }

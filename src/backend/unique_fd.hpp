@@ -5,7 +5,7 @@
 
 #include <utility>
 
-namespace rvm::host {
+namespace rvm {
 
 class UniqueFd {
 public:
@@ -37,4 +37,4 @@ private:
     int fd_ = -1;
 };
 
-}  // namespace rvm::host
+}  // namespace rvm

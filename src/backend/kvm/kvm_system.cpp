@@ -1,0 +1,41 @@
+#include "backend/kvm/kvm_system.hpp"
+
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace rvm::kvm {
+
+std::string describe(const KvmError& e) {
+    std::string s = e.op;
+    if (e.err != 0) {
+        s += ": ";
+        s += std::strerror(e.err);
+    }
+    return s;
+}
+
+Result<KvmSystem, KvmError> KvmSystem::open(const char* path) {
+    UniqueFd fd(::open(path, O_RDWR | O_CLOEXEC));
+    if (!fd.valid()) return err(KvmError{"open /dev/kvm", errno});
+    // SAFETY: KVM_GET_API_VERSION takes no argument.
+    if (ioctl(fd.get(), KVM_GET_API_VERSION, 0) != KVM_API_VERSION) return err(KvmError{"KVM API version is not 12"});
+    const auto has = [&](long cap) {
+        // SAFETY: KVM_CHECK_EXTENSION takes the capability number by value.
+        return ioctl(fd.get(), KVM_CHECK_EXTENSION, cap) > 0;
+    };
+    if (!has(KVM_CAP_USER_MEMORY)) return err(KvmError{"KVM lacks KVM_CAP_USER_MEMORY"});
+    if (!has(KVM_CAP_IMMEDIATE_EXIT)) return err(KvmError{"KVM lacks KVM_CAP_IMMEDIATE_EXIT"});
+    // SAFETY: KVM_GET_VCPU_MMAP_SIZE takes no argument.
+    const int size = ioctl(fd.get(), KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (size < static_cast<int>(sizeof(kvm_run))) return err(KvmError{"KVM_GET_VCPU_MMAP_SIZE", errno});
+    // SAFETY: as above; the result is the mask of syncable register sets.
+    const int sync_mask = ioctl(fd.get(), KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
+    const bool sync = sync_mask > 0 && (static_cast<unsigned>(sync_mask) & KVM_SYNC_X86_REGS) != 0;
+    return KvmSystem(std::move(fd), static_cast<std::size_t>(size), sync, has(KVM_CAP_BINARY_STATS_FD));
+}
+
+}  // namespace rvm::kvm

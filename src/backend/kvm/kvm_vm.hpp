@@ -1,0 +1,28 @@
+// KvmVm: one KVM VM (= one partition's address space) and its memslots.
+#pragma once
+
+#include <cstdint>
+
+#include "backend/kvm/guest_ram.hpp"
+#include "backend/kvm/kvm_system.hpp"
+
+namespace rvm::kvm {
+
+class KvmVm {
+public:
+    [[nodiscard]] static Result<KvmVm, KvmError> create(const KvmSystem& sys);
+
+    // Maps `ram` at guest-physical `gpa` in memslot `slot`. The RAM must
+    // outlive the VM (the partition owns both; the VM is destroyed first).
+    [[nodiscard]] Result<void, KvmError> add_memslot(std::uint32_t slot, std::uint64_t gpa, const GuestRam& ram);
+
+    [[nodiscard]] int fd() const { return fd_.get(); }
+    [[nodiscard]] const KvmSystem& system() const { return *sys_; }
+
+private:
+    KvmVm(const KvmSystem& sys, UniqueFd fd) : sys_(&sys), fd_(std::move(fd)) {}
+    const KvmSystem* sys_;
+    UniqueFd fd_;
+};
+
+}  // namespace rvm::kvm

@@ -1,0 +1,131 @@
+#include "cli/run_cmd.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include <memory>
+#include <mutex>
+
+#include "backend/kvm/kvm_system.hpp"
+#include "cli/witness_cmd.hpp"
+#include "host/agent_runner.hpp"
+#include "host/manifest.hpp"
+#include "host/monotonic_clock.hpp"
+#include "host/posix_io.hpp"
+#include "host/sodium_hash.hpp"
+#include "host/witness_file.hpp"
+
+namespace rvm::cli {
+
+namespace {
+
+constexpr std::size_t kMaxAgentBytes = 64u << 20;
+
+host::AgentSpec to_spec(const host::PartitionSpec& p, std::vector<std::uint8_t> elf) {
+    host::AgentSpec s;
+    s.name = p.name;
+    s.elf = std::move(elf);
+    s.memory = p.memory_bytes;
+    s.stack_size = p.stack_bytes;
+    s.tasks = p.tasks;
+    s.max_tasks = p.max_tasks;
+    s.wall_time_ns = static_cast<std::uint64_t>(p.wall_time.count()) * 1'000'000u;
+    s.log_rate = p.log_rate;
+    return s;
+}
+
+void print_summary(const std::vector<host::PartitionReport>& reports) {
+    fmt::print("\n{:<16} {:<10} {:>5} {:>10} {:>11} {:>10}  {}\n", "partition", "state", "exit", "exits",
+               "hypercalls", "time (ms)", "detail");
+    for (const auto& r : reports) {
+        std::string detail = r.fault;
+        if (r.log_dropped > 0) detail += fmt::format("{}{} log lines dropped", detail.empty() ? "" : "; ", r.log_dropped);
+        fmt::print("{:<16} {:<10} {:>5} {:>10} {:>11} {:>10.1f}  {}\n", r.name, host::outcome_name(r.outcome),
+                   r.outcome == host::Outcome::Exited ? fmt::format("{}", r.exit_code) : std::string("-"), r.exits,
+                   r.hypercalls, static_cast<double>(r.run_ns) / 1e6, detail);
+    }
+}
+
+}  // namespace
+
+RunCommand::RunCommand(CLI::App& app) {
+    CLI::App* run = app.add_subcommand("run", "Start the agent partitions a TOML manifest describes on KVM");
+    run->add_option("manifest", manifest_, "Manifest file (docs/manifest.md)")->required();
+    run->add_option("--witness", witness_, "Witness log to create (overrides the manifest's [run] witness)");
+    run->callback([this] { exit_code_ = this->run(); });
+}
+
+int RunCommand::run() const {
+    const auto manifest = host::load_manifest(manifest_);
+    if (!manifest) {
+        fmt::print(stderr, "rvm: {}\n", manifest.error().message());
+        return kExitUsage;
+    }
+    const host::Manifest& m = manifest.value();
+    const auto kvm = kvm::KvmSystem::open();
+    if (!kvm) {
+        fmt::print(stderr, "rvm: cannot use KVM: {}\n", kvm::describe(kvm.error()));
+        return kExitUsage;
+    }
+    if (!host::sodium_ready()) {
+        fmt::print(stderr, "rvm: libsodium could not be initialized\n");
+        return kExitUsage;
+    }
+    std::unique_ptr<host::WitnessFileWriter> writer;
+    const std::string witness_path = witness_.empty() ? m.run.witness_path : witness_;
+    if (!witness_path.empty()) {
+        auto keys = host::SigningKeyPair::generate();
+        if (!keys) return kExitUsage;
+        auto w = host::WitnessFileWriter::create(witness_path, keys.value());
+        if (!w) {
+            fmt::print(stderr, "rvm: cannot create witness log {}: {}\n", witness_path, host::describe(w.error()));
+            return kExitUsage;
+        }
+        writer = std::move(w.value());
+    }
+    host::SodiumHash hash;
+    host::MonotonicClock clock;
+    WitnessLog log(hash, clock, host::random_mac_key(), writer.get());
+    auto kernel = std::make_unique<Kernel>(KernelEnv{hash, clock, host::random_mac_key(), ProofPolicy{}, &log});
+
+    std::mutex out_mu;
+    host::AgentRunner runner(*kernel, clock, kvm.value(), [&](const std::string& name, const std::string& line) {
+        std::lock_guard<std::mutex> g(out_mu);
+        fmt::print("[{}] {}\n", name, line);
+        std::fflush(stdout);
+    });
+    for (const host::PartitionSpec& p : m.partitions) {
+        auto elf = host::read_file(p.agent_path, kMaxAgentBytes);
+        if (!elf) {
+            fmt::print(stderr, "rvm: partition '{}': {}: {}\n", p.name, p.agent_path, host::describe(elf.error()));
+            return kExitUsage;
+        }
+        const auto added = runner.add(to_spec(p, std::move(elf.value())));
+        if (!added) {
+            fmt::print(stderr, "rvm: partition '{}' ({}): {}\n", p.name, p.agent_path, added.error());
+            return kExitUsage;
+        }
+    }
+    fmt::print("rvm: running {} partition(s) from {}\n", m.partitions.size(), manifest_);
+    std::fflush(stdout);
+    runner.start();
+    runner.wait([&] {
+        if (writer && writer->wants_flush()) (void)writer->flush();
+    });
+    const auto reports = runner.reports();
+    runner.destroy_all();
+    print_summary(reports);
+
+    const WitnessHead head = log.head();
+    if (writer) {
+        const auto flushed = writer->flush();
+        if (!flushed) fmt::print(stderr, "rvm: writing the witness log failed: {}\n", host::describe(flushed.error()));
+    }
+    fmt::print("witness: {} records, head {:016x}{}\n", head.next_sequence, head.last_hash,
+               witness_path.empty() ? " (not persisted: no witness path)" : " in " + witness_path);
+    bool bad = false;
+    for (const auto& r : reports) bad = bad || r.outcome == host::Outcome::Failed || r.outcome == host::Outcome::TimedOut;
+    return bad ? 1 : 0;
+}
+
+}  // namespace rvm::cli

@@ -1,0 +1,90 @@
+#include "host/agent_calls.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "abi/hypercall.h"
+
+namespace rvm::host {
+
+namespace {
+
+CallResult resume(std::uint64_t rax) { return CallResult{CallResult::Next::Resume, rax, 0, {}, {}}; }
+CallResult error(rvm_status s, std::uint8_t arg) { return resume(static_cast<std::uint64_t>(Status{s, arg}.to_ret())); }
+
+CallResult log_call(const PartitionCallContext& ctx, const backend::Regs& r, std::uint64_t now_ns) {
+    if (r.rsi > RVM_LOG_MAX) return error(RVM_E_INVALID, 2);
+    const auto v = ctx.memory.view(r.rdi, r.rsi, false);
+    if (!v.ok) return error(RVM_E_FAULT, 1);
+    {
+        std::lock_guard<std::mutex> g(ctx.limiter_mu);
+        if (!ctx.log_limiter.take(now_ns)) return error(RVM_E_POLICY, 0);
+    }
+    CallResult out = resume(r.rsi);
+    out.log = sanitize_log(v.bytes);
+    return out;
+}
+
+CallResult info_call(const PartitionCallContext& ctx, const backend::Regs& r) {
+    const std::uint64_t n = std::min<std::uint64_t>(r.rsi, sizeof(rvm_info));
+    const auto v = ctx.memory.view(r.rdi, n, true);
+    if (!v.ok) return error(RVM_E_FAULT, 1);
+    std::memcpy(v.bytes.data(), &ctx.info, n);
+    return resume(n);
+}
+
+// task_spawn from an agent: the nucleus checks the capability and quota; the
+// host checks that the entry point is code and returns the new task to start.
+CallResult spawn_call(const PartitionCallContext& ctx, const backend::Regs& r, const SyscallFrame& f) {
+    if (!ctx.memory.executable(r.rsi)) return error(RVM_E_INVALID, 2);
+    std::lock_guard<std::mutex> g(ctx.kernel_mu);
+    const rvm_ret_t ret = ctx.syscalls.dispatch(ctx.partition, f, ctx.memory);
+    if (ret < 0) return resume(static_cast<std::uint64_t>(ret));
+    const auto c = ctx.kernel.state().caps.lookup(ctx.partition.index, CapHandle::from_raw(static_cast<std::uint64_t>(ret)),
+                                                  RVM_OBJ_TASK, Rights{});
+    if (!c) return error(RVM_E_STATE, 0);  // CANNOT FAIL: the nucleus just minted it
+    CallResult out = resume(static_cast<std::uint64_t>(ret));
+    out.spawn = SpawnRequest{TaskId::from_raw(c.value().object.id), r.rsi, r.rdx};
+    return out;
+}
+
+}  // namespace
+
+bool LogLimiter::take(std::uint64_t now_ns) {
+    if (last_ns_ != 0 && now_ns > last_ns_) {
+        tokens_ = std::min<double>(rate_, tokens_ + static_cast<double>(now_ns - last_ns_) * 1e-9 * rate_);
+    }
+    last_ns_ = now_ns;
+    if (tokens_ < 1.0) {
+        ++dropped_;
+        return false;
+    }
+    tokens_ -= 1.0;
+    return true;
+}
+
+std::string sanitize_log(std::span<const std::uint8_t> bytes) {
+    std::string s;
+    s.reserve(bytes.size());
+    for (const std::uint8_t b : bytes) s.push_back((b >= 0x20 && b < 0x7f) || b == '\t' ? static_cast<char>(b) : '?');
+    if (!bytes.empty() && bytes.back() == '\n') s.pop_back();
+    return s;
+}
+
+CallResult handle_hypercall(const PartitionCallContext& ctx, const backend::Regs& r, std::uint64_t now_ns) {
+    const SyscallFrame f{r.rax, {r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9}};
+    switch (r.rax) {
+        case RVM_HC_EXIT: return CallResult{CallResult::Next::ExitTask, 0, r.rdi, {}, {}};
+        case RVM_HC_LOG: return log_call(ctx, r, now_ns);
+        case RVM_HC_YIELD: return CallResult{CallResult::Next::Yield, 0, 0, {}, {}};
+        case RVM_HC_CLOCK: return resume(now_ns - ctx.start_ns);
+        case RVM_HC_INFO: return info_call(ctx, r);
+        case RVM_HC_TASK_SPAWN: return spawn_call(ctx, r, f);
+        default: {
+            std::lock_guard<std::mutex> g(ctx.kernel_mu);
+            return resume(static_cast<std::uint64_t>(ctx.syscalls.dispatch(ctx.partition, f, ctx.memory)));
+        }
+    }
+}
+
+}  // namespace rvm::host

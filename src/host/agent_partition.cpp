@@ -1,0 +1,218 @@
+#include "host/agent_partition.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "abi/version.h"
+#include "backend/kvm/elf_image.hpp"
+#include "backend/kvm/page_tables.hpp"
+
+namespace rvm::host {
+
+namespace {
+
+constexpr std::uint64_t kPage = 4096;
+
+std::uint8_t shift_for(std::uint64_t bytes) {
+    std::uint8_t s = 21;
+    while ((std::uint64_t{1} << s) < bytes) ++s;
+    return s;
+}
+
+Result<void, std::string> check_spec(const AgentSpec& s) {
+    if (s.memory < (1u << 20) || s.memory % kPage != 0 || s.memory > (1ull << 30)) {
+        return err(fmt::format("memory {} is not a multiple of 4 KiB between 1 MiB and 1 GiB", s.memory));
+    }
+    if (s.stack_size < kPage || s.stack_size % kPage != 0) return err(std::string("stack is not a multiple of 4 KiB"));
+    if (s.tasks == 0 || s.max_tasks == 0 || s.tasks > s.max_tasks || s.max_tasks > 255) {
+        return err(fmt::format("tasks {} / max_tasks {} out of range", s.tasks, s.max_tasks));
+    }
+    if (s.stack_size * s.max_tasks + RVM_IMAGE_MIN_VA >= s.memory) {
+        return err(fmt::format("{} stacks of {} bytes leave no room for the image in {} bytes", s.max_tasks,
+                               s.stack_size, s.memory));
+    }
+    return {};
+}
+
+// Maps the agent's address space (abi/agent.h) and records which ranges a
+// hypercall may read or write.
+bool map_agent(std::span<std::uint8_t> ram, const AgentLayout& l, const kvm::ElfImage& img,
+               std::uint64_t& cr3, std::vector<GuestRange>& ranges) {
+    kvm::PageTableBuilder pt(ram, l.table_base, l.table_end);
+    bool ok = pt.map(RVM_INFO_VA, RVM_INFO_VA, kPage, {false, false, true});
+    ok = ok && pt.map(RVM_TSS_VA, l.tss_gpa, kPage, {false, false, false});  // supervisor-only
+    ranges.push_back({RVM_INFO_VA, RVM_INFO_VA + kPage, false, false});
+    for (std::size_t i = 0; i < img.count; ++i) {
+        const kvm::ElfSegment& s = img.segments[i];
+        const std::uint64_t start = s.vaddr & ~(kPage - 1);
+        const std::uint64_t end = (s.vaddr + s.memsz + kPage - 1) & ~(kPage - 1);
+        ok = ok && pt.map(start, start, end - start, {s.write, s.exec, true});
+        ranges.push_back({start, end, s.write, s.exec});
+    }
+    if (l.heap_end() > l.heap_start()) {
+        ok = ok && pt.map(l.heap_start(), l.heap_start(), l.heap_end() - l.heap_start(), {true, false, true});
+        ranges.push_back({l.heap_start(), l.heap_end(), true, false});
+    }
+    ok = ok && pt.map(l.stack_region(), l.stack_region(), l.memory - l.stack_region(), {true, false, true});
+    ranges.push_back({l.stack_region(), l.memory, true, false});
+    cr3 = pt.root();
+    return ok;
+}
+
+}  // namespace
+
+const char* outcome_name(Outcome o) {
+    switch (o) {
+        case Outcome::Running: return "running";
+        case Outcome::Exited: return "exited";
+        case Outcome::Failed: return "failed";
+        case Outcome::TimedOut: return "timed out";
+    }
+    return "?";
+}
+
+AgentPartition::AgentPartition(AgentSpec s, PartitionId p, AgentLayout l, kvm::GuestRam r)
+    : spec(std::move(s)), id(p), layout(l), ram(std::move(r)), limiter(spec.log_rate) {
+    slot_used.assign(spec.max_tasks, false);
+}
+
+AgentPartition::~AgentPartition() {
+    stop = true;
+    kick_all();
+    for (auto& t : tasks) {
+        if (t->thread.joinable()) t->thread.join();
+    }
+    tasks.clear();  // vCPUs before the VM, the VM before its memory
+    vm.reset();
+}
+
+void AgentPartition::kick_all() {
+    std::lock_guard<std::mutex> g(mu);
+    for (auto& t : tasks) t->vcpu->kick();
+    cv.notify_all();
+}
+
+Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kernel& kernel, std::mutex& kernel_mu,
+                                                                             const kvm::KvmSystem& sys,
+                                                                             const AgentSpec& spec,
+                                                                             std::uint64_t now_ns) {
+    const auto ok = check_spec(spec);
+    if (!ok) return err(ok.error());
+    const std::uint64_t stacks = spec.stack_size * spec.max_tasks;
+    const auto img = kvm::parse_elf(spec.elf, kvm::ElfLimits{RVM_IMAGE_MIN_VA, spec.memory - stacks});
+    if (!img) {
+        const auto f = img.error();
+        return err(f.segment == kvm::kElfNoSegment
+                       ? fmt::format("agent image refused: {}", kvm::describe(f.error))
+                       : fmt::format("agent image refused: {} (program header {})", kvm::describe(f.error), f.segment));
+    }
+    AgentLayout l;
+    l.memory = spec.memory;
+    l.stack_size = spec.stack_size;
+    l.max_tasks = spec.max_tasks;
+    l.image_start = img.value().segments[0].vaddr & ~(kPage - 1);
+    l.image_end = img.value().image_end;
+    l.table_base = spec.memory;
+    l.table_end = spec.memory + kvm::PageTableBuilder::table_pages_for(spec.memory) * kPage;
+    l.tss_gpa = l.table_end;
+
+    auto ram = kvm::GuestRam::create(l.ram_size(), spec.name.c_str());
+    if (!ram) return err(fmt::format("guest memory: {}", kvm::describe(ram.error())));
+    if (!kvm::load_elf(img.value(), spec.elf, ram.value().bytes())) return err(std::string("agent image does not fit"));
+    std::uint64_t cr3 = 0;
+    std::vector<GuestRange> ranges;
+    if (!map_agent(ram.value().bytes(), l, img.value(), cr3, ranges)) return err(std::string("page tables do not fit"));
+
+    PartitionId pid;
+    {
+        std::lock_guard<std::mutex> g(kernel_mu);
+        const auto p = kernel.create_partition(
+            PartitionId{}, PartitionConfig{shift_for(l.ram_size()), static_cast<std::uint8_t>(spec.max_tasks), 32, 0});
+        if (!p) return err(fmt::format("nucleus refused the partition: {}", status_name(p.error().code)));
+        pid = p.value();
+    }
+    std::unique_ptr<AgentPartition> part(new AgentPartition(spec, pid, l, std::move(ram.value())));
+    // From here on, a failure destroys the nucleus partition again.
+    const auto fail_with = [&](std::string why) -> Result<std::unique_ptr<AgentPartition>, std::string> {
+        part.reset();
+        std::lock_guard<std::mutex> g(kernel_mu);
+        (void)kernel.destroy_partition(pid);
+        return err(std::move(why));
+    };
+    part->memory = std::make_unique<AgentMemory>(part->ram.bytes().first(l.memory), std::move(ranges));
+    part->entry = img.value().entry;
+    part->start_ns = now_ns;
+    part->cr3_ = cr3;
+
+    rvm_info& info = part->info;
+    info.magic = RVM_INFO_MAGIC;
+    info.abi_version = RVM_ABI_VERSION;
+    info.partition = pid.raw();
+    info.memory_size = l.memory;
+    info.heap_start = l.heap_start();
+    info.heap_end = l.heap_end();
+    info.stack_region = l.stack_region();
+    info.stack_size = l.stack_size;
+    info.max_tasks = l.max_tasks;
+    {
+        std::lock_guard<std::mutex> g(kernel_mu);
+        const auto& table = kernel.state().caps.table(pid.index);
+        for (std::uint32_t i = 0; i < table.size(); ++i) {
+            if (table[i].live && table[i].cap.object == ObjectRef{RVM_OBJ_PARTITION, pid.raw()}) {
+                info.self_cap = CapHandle{i, table[i].generation}.raw();
+                break;
+            }
+        }
+    }
+    std::memcpy(part->ram.bytes().data() + RVM_INFO_VA, &info, sizeof info);
+    part->tss_limit_ = kvm::write_agent_tss(part->ram.bytes().subspan(l.tss_gpa).first<4096>(), RVM_HC_PORT);
+
+    auto vm = kvm::KvmVm::create(sys);
+    if (!vm) return fail_with(fmt::format("VM: {}", kvm::describe(vm.error())));
+    part->vm = std::make_unique<kvm::KvmVm>(std::move(vm.value()));
+    const auto slot = part->vm->add_memslot(0, 0, part->ram);
+    if (!slot) return fail_with(fmt::format("memslot: {}", kvm::describe(slot.error())));
+
+    for (std::uint32_t i = 0; i < spec.tasks; ++i) {
+        TaskId t;
+        {
+            std::lock_guard<std::mutex> g(kernel_mu);
+            const auto r = kernel.spawn_task(pid);
+            if (!r) return fail_with(fmt::format("nucleus refused task {}: {}", i, status_name(r.error().code)));
+            t = r.value();
+        }
+        const auto added = part->add_task(t, part->entry, 0);
+        if (!added) return fail_with(added.error());
+    }
+    return part;
+}
+
+Result<AgentTask*, std::string> AgentPartition::add_task(TaskId tid, std::uint64_t rip, std::uint64_t arg) {
+    std::lock_guard<std::mutex> g(mu);
+    std::uint32_t s = 0;
+    while (s < slot_used.size() && slot_used[s]) ++s;
+    if (s == slot_used.size()) return err(std::string("no free task stack"));
+    auto vcpu = kvm::KvmVcpu::create(*vm, static_cast<std::uint32_t>(tasks.size()));
+    if (!vcpu) return err(fmt::format("vCPU: {}", kvm::describe(vcpu.error())));
+    kvm::AgentStart start;
+    start.cr3 = cr3_;
+    start.tss_base = RVM_TSS_VA;
+    start.tss_limit = tss_limit_;
+    start.regs.rip = rip;
+    start.regs.rsp = layout.stack_top(s);
+    start.regs.rdi = RVM_INFO_VA;
+    start.regs.rsi = s;
+    start.regs.rdx = arg;
+    const auto st = vcpu.value().set_agent_state(start);
+    if (!st) return err(fmt::format("vCPU state: {}", kvm::describe(st.error())));
+    auto task = std::make_unique<AgentTask>();
+    task->id = tid;
+    task->slot = s;
+    task->vcpu = std::make_unique<kvm::KvmVcpu>(std::move(vcpu.value()));
+    slot_used[s] = true;
+    tasks.push_back(std::move(task));
+    return tasks.back().get();
+}
+
+}  // namespace rvm::host

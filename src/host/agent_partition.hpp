@@ -1,0 +1,95 @@
+// AgentPartition: one agent partition on KVM, built all-or-nothing: the
+// nucleus partition, memfd guest RAM, the VM and its memslot, the ELF image,
+// the page tables, the info page, and the vCPUs of its tasks. Threads live in
+// AgentRunner; this type owns resources and the per-partition bookkeeping.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backend/kvm/guest_ram.hpp"
+#include "backend/kvm/kvm_vcpu.hpp"
+#include "backend/kvm/kvm_vm.hpp"
+#include "host/agent_calls.hpp"
+#include "host/agent_memory.hpp"
+#include "nucleus/kernel.hpp"
+
+namespace rvm::host {
+
+struct AgentSpec {
+    std::string name;
+    std::vector<std::uint8_t> elf;  // the agent image (hostile input)
+    std::uint64_t memory = 16ull << 20;
+    std::uint64_t stack_size = 64ull << 10;
+    std::uint32_t tasks = 1;       // started at the ELF entry
+    std::uint32_t max_tasks = 8;   // nucleus quota, also the number of stacks
+    std::uint64_t wall_time_ns = 30'000'000'000;
+    std::uint32_t log_rate = 100;
+};
+
+enum class Outcome : std::uint8_t { Running, Exited, Failed, TimedOut };
+[[nodiscard]] const char* outcome_name(Outcome o);
+
+struct AgentTask {
+    TaskId id;
+    std::uint32_t slot = 0;  // stack slot and rsi at entry
+    std::unique_ptr<kvm::KvmVcpu> vcpu;
+    std::thread thread;
+    std::atomic<bool> done{false};
+};
+
+class AgentPartition {
+public:
+    // Builds everything; on error nothing is left behind (nucleus partition destroyed).
+    [[nodiscard]] static Result<std::unique_ptr<AgentPartition>, std::string> create(
+        Kernel& kernel, std::mutex& kernel_mu, const kvm::KvmSystem& sys, const AgentSpec& spec, std::uint64_t now_ns);
+    ~AgentPartition();
+    AgentPartition(const AgentPartition&) = delete;
+    AgentPartition& operator=(const AgentPartition&) = delete;
+
+    // Creates the vCPU of a task the nucleus has spawned, with its start
+    // registers. Does not start a thread.
+    [[nodiscard]] Result<AgentTask*, std::string> add_task(TaskId id, std::uint64_t entry, std::uint64_t arg);
+
+    const AgentSpec spec;
+    const PartitionId id;
+    const AgentLayout layout;
+
+    kvm::GuestRam ram;
+    std::unique_ptr<kvm::KvmVm> vm;
+    std::unique_ptr<AgentMemory> memory;
+    rvm_info info{};
+    std::uint64_t entry = 0;
+    std::uint64_t start_ns = 0;
+
+    // Bookkeeping shared by the task threads (guarded by mu unless atomic).
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::unique_ptr<AgentTask>> tasks;
+    std::vector<bool> slot_used;
+    std::atomic<bool> stop{false};
+    std::atomic<bool> suspended{false};
+    std::atomic<std::uint64_t> exits{0};
+    std::atomic<std::uint64_t> hypercalls{0};
+    Outcome outcome = Outcome::Running;
+    std::uint64_t exit_code = 0;
+    std::string fault;  // reason and rip when Failed
+    std::uint64_t end_ns = 0;
+    LogLimiter limiter;
+    std::mutex limiter_mu;
+
+    void kick_all();
+
+private:
+    AgentPartition(AgentSpec s, PartitionId p, AgentLayout l, kvm::GuestRam r);
+    std::uint64_t cr3_ = 0;
+    std::uint32_t tss_limit_ = 0;
+};
+
+}  // namespace rvm::host

@@ -1,0 +1,247 @@
+#include "host/agent_runner.hpp"
+
+#include <fmt/format.h>
+#include <sched.h>
+
+#include <chrono>
+#include <thread>
+
+namespace rvm::host {
+
+namespace {
+
+template <class... F>
+struct Overload : F... {
+    using F::operator()...;
+};
+template <class... F>
+Overload(F...) -> Overload<F...>;
+
+}  // namespace
+
+AgentRunner::AgentRunner(Kernel& kernel, const Clock& clock, const kvm::KvmSystem& sys, LogFn log)
+    : kernel_(kernel), clock_(clock), sys_(sys), log_(std::move(log)), syscalls_(kernel) {}
+
+AgentRunner::~AgentRunner() {
+    for (auto& p : parts_) {
+        p->stop = true;
+        p->kick_all();
+    }
+    parts_.clear();  // joins the threads
+}
+
+Result<std::size_t, std::string> AgentRunner::add(const AgentSpec& spec) {
+    auto p = AgentPartition::create(kernel_, kernel_mu_, sys_, spec, clock_.now_ns());
+    if (!p) return err(p.error());
+    parts_.push_back(std::move(p.value()));
+    return parts_.size() - 1;
+}
+
+void AgentRunner::start() {
+    for (auto& p : parts_) {
+        p->start_ns = clock_.now_ns();
+        std::lock_guard<std::mutex> g(p->mu);
+        for (auto& t : p->tasks) start_task(*p, *t);
+    }
+}
+
+void AgentRunner::start_task(AgentPartition& p, AgentTask& t) {
+    {
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        (void)kernel_.set_task_state(t.id, TaskState::Running);
+    }
+    t.thread = std::thread([this, &p, &t] { run_task(p, t); });
+}
+
+void AgentRunner::fail(AgentPartition& p, FailReason reason, std::uint64_t rip, const std::string& why) {
+    {
+        std::lock_guard<std::mutex> g(p.mu);
+        if (p.outcome != Outcome::Running) return;
+        p.outcome = Outcome::Failed;
+        p.fault = fmt::format("{} at rip {:#x}", why, rip);
+        p.end_ns = clock_.now_ns();
+    }
+    {
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        (void)kernel_.set_partition_state(p.id, PartitionState::Failed, reason, rip);
+    }
+    p.stop = true;
+    p.kick_all();
+}
+
+void AgentRunner::task_exited(AgentPartition& p, AgentTask& t, std::uint64_t code) {
+    {
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        (void)kernel_.terminate_task(t.id, code);
+    }
+    std::lock_guard<std::mutex> g(p.mu);
+    t.done = true;
+    p.slot_used[t.slot] = false;
+    if (t.slot == 0 || code != 0) p.exit_code = p.exit_code != 0 ? p.exit_code : code;
+    bool all = true;
+    for (const auto& other : p.tasks) all = all && other->done.load();
+    if (all && p.outcome == Outcome::Running) {
+        p.outcome = Outcome::Exited;
+        p.end_ns = clock_.now_ns();
+    }
+}
+
+void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
+    const PartitionCallContext ctx{p.id,     kernel_, syscalls_,   kernel_mu_, *p.memory,
+                                   p.info,   p.start_ns, p.limiter, p.limiter_mu};
+    for (;;) {
+        if (p.stop) break;
+        if (p.suspended) {
+            std::unique_lock<std::mutex> g(p.mu);
+            p.cv.wait(g, [&] { return !p.suspended || p.stop; });
+            continue;
+        }
+        const auto ex = t.vcpu->run();
+        if (!ex) {
+            fail(p, FailReason::Other, 0, kvm::describe(ex.error()));
+            break;
+        }
+        ++p.exits;
+        bool ended = false;
+        std::visit(Overload{
+                       [&](const backend::exits::Hypercall& h) {
+                           ++p.hypercalls;
+                           CallResult r = handle_hypercall(ctx, h.regs, clock_.now_ns());
+                           if (r.log && log_) log_(p.spec.name, *r.log);
+                           if (r.spawn) {
+                               const auto added = p.add_task(r.spawn->task, r.spawn->entry, r.spawn->arg);
+                               if (added) {
+                                   std::lock_guard<std::mutex> g(p.mu);
+                                   start_task(p, *added.value());
+                               } else {
+                                   std::lock_guard<std::mutex> g(kernel_mu_);
+                                   (void)kernel_.terminate_task(r.spawn->task, 0);
+                                   r.rax = static_cast<std::uint64_t>(Status{RVM_E_EXHAUSTED, 0}.to_ret());
+                               }
+                           }
+                           if (r.next == CallResult::Next::ExitTask) {
+                               task_exited(p, t, r.exit_code);
+                               ended = true;
+                               return;
+                           }
+                           if (!t.vcpu->set_result(r.rax)) {
+                               fail(p, FailReason::Other, h.regs.rip, "cannot set hypercall result");
+                               ended = true;
+                               return;
+                           }
+                           if (r.next == CallResult::Next::Yield) sched_yield();
+                       },
+                       [&](const backend::exits::Halt& h) {
+                           fail(p, FailReason::IllegalInstruction, h.rip, "hlt");
+                           ended = true;
+                       },
+                       [&](const backend::exits::Shutdown& s) {
+                           fail(p, FailReason::TripleFault, s.rip, "triple fault (unhandled guest exception)");
+                           ended = true;
+                       },
+                       [&](const backend::exits::Fault& f) {
+                           fail(p, FailReason::BadAccess, f.rip, fmt::format("{} ({:#x})", f.reason, f.detail));
+                           ended = true;
+                       },
+                       [&](const backend::exits::Preempted&) {},
+                   },
+                   ex.value());
+        if (ended) break;
+    }
+    t.vcpu->thread_done();
+    std::lock_guard<std::mutex> g(p.mu);
+    t.done = true;
+}
+
+void AgentRunner::wait(const std::function<void()>& tick) {
+    for (;;) {
+        bool running = false;
+        const std::uint64_t now = clock_.now_ns();
+        for (std::size_t i = 0; i < parts_.size(); ++i) {
+            AgentPartition& p = *parts_[i];
+            bool live = false;
+            {
+                std::lock_guard<std::mutex> g(p.mu);
+                live = p.outcome == Outcome::Running;
+            }
+            if (live && now - p.start_ns > p.spec.wall_time_ns) stop(i);
+            running = running || live;
+        }
+        if (tick) tick();
+        if (!running) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    for (auto& p : parts_) {
+        for (auto& t : p->tasks) {
+            if (t->thread.joinable()) t->thread.join();
+        }
+    }
+}
+
+void AgentRunner::stop(std::size_t i) {
+    AgentPartition& p = *parts_[i];
+    {
+        std::lock_guard<std::mutex> g(p.mu);
+        if (p.outcome == Outcome::Running) {
+            p.outcome = Outcome::TimedOut;
+            p.end_ns = clock_.now_ns();
+        }
+    }
+    p.stop = true;
+    p.kick_all();
+}
+
+KResult<void> AgentRunner::suspend(std::size_t i) {
+    AgentPartition& p = *parts_[i];
+    {
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        const auto r = kernel_.set_partition_state(p.id, PartitionState::Suspended);
+        if (!r) return r;
+    }
+    p.suspended = true;
+    p.kick_all();
+    return {};
+}
+
+KResult<void> AgentRunner::resume(std::size_t i) {
+    AgentPartition& p = *parts_[i];
+    {
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        const auto r = kernel_.set_partition_state(p.id, PartitionState::Active);
+        if (!r) return r;
+    }
+    {
+        std::lock_guard<std::mutex> g(p.mu);
+        p.suspended = false;
+    }
+    p.cv.notify_all();
+    return {};
+}
+
+void AgentRunner::destroy_all() {
+    std::lock_guard<std::mutex> g(kernel_mu_);
+    for (auto& p : parts_) (void)kernel_.destroy_partition(p->id);
+}
+
+std::vector<PartitionReport> AgentRunner::reports() const {
+    std::vector<PartitionReport> out;
+    for (const auto& p : parts_) {
+        std::lock_guard<std::mutex> g(p->mu);
+        PartitionReport r;
+        r.name = p->spec.name;
+        r.outcome = p->outcome;
+        r.exit_code = p->exit_code;
+        r.exits = p->exits;
+        r.hypercalls = p->hypercalls;
+        r.run_ns = (p->end_ns != 0 ? p->end_ns : clock_.now_ns()) - p->start_ns;
+        r.fault = p->fault;
+        {
+            std::lock_guard<std::mutex> lg(p->limiter_mu);
+            r.log_dropped = p->limiter.dropped();
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+}  // namespace rvm::host

@@ -1,0 +1,77 @@
+// AgentRunner: runs agent partitions: one thread per task driving its vCPU
+// (a state machine fed by exits and by the control plane's stop/suspend
+// flags), hypercalls handled by AgentCalls, faults failing only their own
+// partition (witnessed), and a supervisor that enforces wall time and can
+// preempt, suspend and resume a running partition from outside.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "backend/kvm/kvm_system.hpp"
+#include "host/agent_partition.hpp"
+#include "nucleus/kernel.hpp"
+#include "nucleus/syscalls.hpp"
+
+namespace rvm::host {
+
+struct PartitionReport {
+    std::string name;
+    Outcome outcome = Outcome::Running;
+    std::uint64_t exit_code = 0;
+    std::uint64_t exits = 0;
+    std::uint64_t hypercalls = 0;
+    std::uint64_t run_ns = 0;
+    std::uint64_t log_dropped = 0;
+    std::string fault;
+};
+
+class AgentRunner {
+public:
+    using LogFn = std::function<void(const std::string& partition, const std::string& line)>;
+
+    AgentRunner(Kernel& kernel, const Clock& clock, const kvm::KvmSystem& sys, LogFn log);
+    ~AgentRunner();
+    AgentRunner(const AgentRunner&) = delete;
+    AgentRunner& operator=(const AgentRunner&) = delete;
+
+    // Builds a partition; nothing runs until start(). Returns its index.
+    [[nodiscard]] Result<std::size_t, std::string> add(const AgentSpec& spec);
+    void start();
+    // Returns when every partition has ended or its wall time ran out.
+    // `tick` runs on the supervisor every few milliseconds (witness flush).
+    void wait(const std::function<void()>& tick = {});
+
+    // Control plane (any thread): stop a partition's vCPUs and hold them;
+    // resume lets them continue where they were.
+    [[nodiscard]] KResult<void> suspend(std::size_t i);
+    [[nodiscard]] KResult<void> resume(std::size_t i);
+    // Ends a partition now (its outcome becomes TimedOut unless it already ended).
+    void stop(std::size_t i);
+    // Destroys every partition in the nucleus (witnessed) after wait().
+    void destroy_all();
+
+    [[nodiscard]] std::vector<PartitionReport> reports() const;
+    [[nodiscard]] AgentPartition& partition(std::size_t i) { return *parts_[i]; }
+    [[nodiscard]] std::mutex& kernel_mutex() { return kernel_mu_; }
+
+private:
+    void run_task(AgentPartition& p, AgentTask& t);
+    void start_task(AgentPartition& p, AgentTask& t);
+    void fail(AgentPartition& p, FailReason reason, std::uint64_t rip, const std::string& why);
+    void task_exited(AgentPartition& p, AgentTask& t, std::uint64_t code);
+
+    Kernel& kernel_;
+    const Clock& clock_;
+    const kvm::KvmSystem& sys_;
+    LogFn log_;
+    std::mutex kernel_mu_;
+    Syscalls syscalls_;
+    std::vector<std::unique_ptr<AgentPartition>> parts_;
+};
+
+}  // namespace rvm::host

@@ -1,0 +1,49 @@
+// libFuzzer target: hostile manifest text. parse_manifest must answer with a
+// manifest or a message, never crash, and what it accepts must be in range.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+#include "host/manifest.hpp"
+#include "nucleus/assert.hpp"
+
+namespace {
+
+// A scratch directory with one agent file, so inputs can reach past the
+// file-system checks. Left in place at exit (libFuzzer never returns).
+const std::string& base_dir() {
+    static const std::string dir = [] {
+        const char* tmp = std::getenv("TMPDIR");
+        std::string tmpl = std::string(tmp != nullptr ? tmp : "/tmp") + "/rvm-manifest-fuzz-XXXXXX";
+        const char* made = ::mkdtemp(tmpl.data());
+        RVM_ASSERT(made != nullptr);
+        std::ofstream(tmpl + "/a") << "agent";
+        return tmpl;
+    }();
+    return dir;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string text(data, data + size);
+    const auto r = rvm::host::parse_manifest(text, "fuzz.toml", base_dir());
+    if (!r.ok()) {
+        const std::string_view msg = r.error().message();
+        RVM_ASSERT(msg.size() < rvm::host::ManifestError::kCapacity);
+        RVM_ASSERT(msg.starts_with("fuzz.toml"));
+        return 0;
+    }
+    const rvm::host::Manifest& m = r.value();
+    RVM_ASSERT(!m.partitions.empty() && m.partitions.size() <= rvm::host::kManifestMaxPartitions);
+    for (const rvm::host::PartitionSpec& p : m.partitions) {
+        RVM_ASSERT(p.tasks >= 1 && p.tasks <= p.max_tasks && p.max_tasks <= 64);
+        RVM_ASSERT(p.stack_bytes * p.max_tasks + rvm::host::kManifestMemoryOverhead <= p.memory_bytes);
+        RVM_ASSERT(p.memory_bytes % 4096 == 0 && p.stack_bytes % 4096 == 0);
+        RVM_ASSERT(p.wall_time <= m.run.wall_time && p.wall_time.count() > 0);
+    }
+    return 0;
+}
