@@ -1,7 +1,7 @@
 #include "cli/run_cmd.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <CLI/CLI.hpp>
 
 #include <memory>
 #include <mutex>
@@ -35,11 +35,12 @@ host::AgentSpec to_spec(const host::PartitionSpec& p, std::vector<std::uint8_t> 
 }
 
 void print_summary(const std::vector<host::PartitionReport>& reports) {
-    fmt::print("\n{:<16} {:<10} {:>5} {:>10} {:>11} {:>10}  {}\n", "partition", "state", "exit", "exits",
-               "hypercalls", "time (ms)", "detail");
+    fmt::print("\n{:<16} {:<10} {:>5} {:>10} {:>11} {:>10}  {}\n", "partition", "state", "exit", "exits", "hypercalls",
+               "time (ms)", "detail");
     for (const auto& r : reports) {
         std::string detail = r.fault;
-        if (r.log_dropped > 0) detail += fmt::format("{}{} log lines dropped", detail.empty() ? "" : "; ", r.log_dropped);
+        if (r.log_dropped > 0)
+            detail += fmt::format("{}{} log lines dropped", detail.empty() ? "" : "; ", r.log_dropped);
         fmt::print("{:<16} {:<10} {:>5} {:>10} {:>11} {:>10.1f}  {}\n", r.name, host::outcome_name(r.outcome),
                    r.outcome == host::Outcome::Exited ? fmt::format("{}", r.exit_code) : std::string("-"), r.exits,
                    r.hypercalls, static_cast<double>(r.run_ns) / 1e6, detail);
@@ -124,7 +125,8 @@ int RunCommand::run() const {
     fmt::print("witness: {} records, head {:016x}{}\n", head.next_sequence, head.last_hash,
                witness_path.empty() ? " (not persisted: no witness path)" : " in " + witness_path);
     bool bad = false;
-    for (const auto& r : reports) bad = bad || r.outcome == host::Outcome::Failed || r.outcome == host::Outcome::TimedOut;
+    for (const auto& r : reports)
+        bad = bad || r.outcome == host::Outcome::Failed || r.outcome == host::Outcome::TimedOut;
     return bad ? 1 : 0;
 }
 

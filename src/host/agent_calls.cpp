@@ -40,8 +40,8 @@ CallResult spawn_call(const PartitionCallContext& ctx, const backend::Regs& r, c
     std::lock_guard<std::mutex> g(ctx.kernel_mu);
     const rvm_ret_t ret = ctx.syscalls.dispatch(ctx.partition, f, ctx.memory);
     if (ret < 0) return resume(static_cast<std::uint64_t>(ret));
-    const auto c = ctx.kernel.state().caps.lookup(ctx.partition.index, CapHandle::from_raw(static_cast<std::uint64_t>(ret)),
-                                                  RVM_OBJ_TASK, Rights{});
+    const auto c = ctx.kernel.state().caps.lookup(
+        ctx.partition.index, CapHandle::from_raw(static_cast<std::uint64_t>(ret)), RVM_OBJ_TASK, Rights{});
     if (!c) return error(RVM_E_STATE, 0);  // CANNOT FAIL: the nucleus just minted it
     CallResult out = resume(static_cast<std::uint64_t>(ret));
     out.spawn = SpawnRequest{TaskId::from_raw(c.value().object.id), r.rsi, r.rdx};

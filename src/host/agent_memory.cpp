@@ -7,7 +7,8 @@ namespace rvm::host {
 
 AgentMemory::AgentMemory(std::span<std::uint8_t> ram, std::vector<GuestRange> ranges)
     : ram_(ram), ranges_(std::move(ranges)) {
-    std::sort(ranges_.begin(), ranges_.end(), [](const GuestRange& a, const GuestRange& b) { return a.start < b.start; });
+    std::sort(ranges_.begin(), ranges_.end(),
+              [](const GuestRange& a, const GuestRange& b) { return a.start < b.start; });
 }
 
 AgentMemory::View AgentMemory::view(std::uint64_t gpa, std::uint64_t len, bool write) const {

@@ -14,6 +14,8 @@ namespace {
 
 constexpr std::uint64_t kPage = 4096;
 
+// The smallest guest-physical space (a power of two, at least 2 MiB) that
+// holds `bytes` as one buddy block.
 std::uint8_t shift_for(std::uint64_t bytes) {
     std::uint8_t s = 21;
     while ((std::uint64_t{1} << s) < bytes) ++s;
@@ -37,8 +39,8 @@ Result<void, std::string> check_spec(const AgentSpec& s) {
 
 // Maps the agent's address space (abi/agent.h) and records which ranges a
 // hypercall may read or write.
-bool map_agent(std::span<std::uint8_t> ram, const AgentLayout& l, const kvm::ElfImage& img,
-               std::uint64_t& cr3, std::vector<GuestRange>& ranges) {
+bool map_agent(std::span<std::uint8_t> ram, const AgentLayout& l, const kvm::ElfImage& img, std::uint64_t& cr3,
+               std::vector<GuestRange>& ranges) {
     kvm::PageTableBuilder pt(ram, l.table_base, l.table_end);
     bool ok = pt.map(RVM_INFO_VA, RVM_INFO_VA, kPage, {false, false, true});
     ok = ok && pt.map(RVM_TSS_VA, l.tss_gpa, kPage, {false, false, false});  // supervisor-only
@@ -94,9 +96,9 @@ void AgentPartition::kick_all() {
 }
 
 Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kernel& kernel, std::mutex& kernel_mu,
-                                                                             const kvm::KvmSystem& sys,
-                                                                             const AgentSpec& spec,
-                                                                             std::uint64_t now_ns) {
+                                                                            const kvm::KvmSystem& sys,
+                                                                            const AgentSpec& spec,
+                                                                            std::uint64_t now_ns) {
     const auto ok = check_spec(spec);
     if (!ok) return err(ok.error());
     const std::uint64_t stacks = spec.stack_size * spec.max_tasks;
@@ -124,13 +126,24 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     std::vector<GuestRange> ranges;
     if (!map_agent(ram.value().bytes(), l, img.value(), cr3, ranges)) return err(std::string("page tables do not fit"));
 
+    // The nucleus owns the guest-physical layout: the partition's RAM is a
+    // region its buddy allocator places (the first region of an empty space
+    // lands at gpa 0, which the identity-mapped agent layout relies on).
     PartitionId pid;
+    std::uint64_t ram_gpa = 0;
     {
         std::lock_guard<std::mutex> g(kernel_mu);
         const auto p = kernel.create_partition(
             PartitionId{}, PartitionConfig{shift_for(l.ram_size()), static_cast<std::uint8_t>(spec.max_tasks), 32, 0});
         if (!p) return err(fmt::format("nucleus refused the partition: {}", status_name(p.error().code)));
         pid = p.value();
+        const auto r = kernel.create_region(pid, l.ram_size() / kPage, RVM_REGION_SLAB, RVM_TIER_HOT);
+        const Region* region = r ? kernel.state().regions.get(r.value()) : nullptr;
+        if (region == nullptr || region->gpa != 0) {
+            (void)kernel.destroy_partition(pid);
+            return err(std::string("nucleus could not place the partition's memory at guest-physical 0"));
+        }
+        ram_gpa = region->gpa;
     }
     std::unique_ptr<AgentPartition> part(new AgentPartition(spec, pid, l, std::move(ram.value())));
     // From here on, a failure destroys the nucleus partition again.
@@ -171,7 +184,7 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     auto vm = kvm::KvmVm::create(sys);
     if (!vm) return fail_with(fmt::format("VM: {}", kvm::describe(vm.error())));
     part->vm = std::make_unique<kvm::KvmVm>(std::move(vm.value()));
-    const auto slot = part->vm->add_memslot(0, 0, part->ram);
+    const auto slot = part->vm->add_memslot(0, ram_gpa, part->ram);
     if (!slot) return fail_with(fmt::format("memslot: {}", kvm::describe(slot.error())));
 
     for (std::uint32_t i = 0; i < spec.tasks; ++i) {

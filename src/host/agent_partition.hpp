@@ -27,8 +27,8 @@ struct AgentSpec {
     std::vector<std::uint8_t> elf;  // the agent image (hostile input)
     std::uint64_t memory = 16ull << 20;
     std::uint64_t stack_size = 64ull << 10;
-    std::uint32_t tasks = 1;       // started at the ELF entry
-    std::uint32_t max_tasks = 8;   // nucleus quota, also the number of stacks
+    std::uint32_t tasks = 1;      // started at the ELF entry
+    std::uint32_t max_tasks = 8;  // nucleus quota, also the number of stacks
     std::uint64_t wall_time_ns = 30'000'000'000;
     std::uint32_t log_rate = 100;
 };

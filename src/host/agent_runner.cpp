@@ -6,18 +6,9 @@
 #include <chrono>
 #include <thread>
 
+#include "host/task_loop.hpp"
+
 namespace rvm::host {
-
-namespace {
-
-template <class... F>
-struct Overload : F... {
-    using F::operator()...;
-};
-template <class... F>
-Overload(F...) -> Overload<F...>;
-
-}  // namespace
 
 AgentRunner::AgentRunner(Kernel& kernel, const Clock& clock, const kvm::KvmSystem& sys, LogFn log)
     : kernel_(kernel), clock_(clock), sys_(sys), log_(std::move(log)), syscalls_(kernel) {}
@@ -87,68 +78,37 @@ void AgentRunner::task_exited(AgentPartition& p, AgentTask& t, std::uint64_t cod
 }
 
 void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
-    const PartitionCallContext ctx{p.id,     kernel_, syscalls_,   kernel_mu_, *p.memory,
-                                   p.info,   p.start_ns, p.limiter, p.limiter_mu};
-    for (;;) {
-        if (p.stop) break;
-        if (p.suspended) {
-            std::unique_lock<std::mutex> g(p.mu);
-            p.cv.wait(g, [&] { return !p.suspended || p.stop; });
-            continue;
+    const PartitionCallContext ctx{p.id,   kernel_,    syscalls_, kernel_mu_,  *p.memory,
+                                   p.info, p.start_ns, p.limiter, p.limiter_mu};
+    TaskHooks hooks;
+    hooks.stopped = [&] { return p.stop.load(); };
+    hooks.wait_while_suspended = [&] {
+        if (!p.suspended) return;
+        std::unique_lock<std::mutex> g(p.mu);
+        p.cv.wait(g, [&] { return !p.suspended || p.stop; });
+    };
+    hooks.hypercall = [&](const backend::Regs& regs) {
+        ++p.hypercalls;
+        CallResult r = handle_hypercall(ctx, regs, clock_.now_ns());
+        if (r.log && log_) log_(p.spec.name, *r.log);
+        if (r.spawn) {
+            const auto added = p.add_task(r.spawn->task, r.spawn->entry, r.spawn->arg);
+            if (added) {
+                std::lock_guard<std::mutex> g(p.mu);
+                start_task(p, *added.value());
+            } else {
+                std::lock_guard<std::mutex> g(kernel_mu_);
+                (void)kernel_.terminate_task(r.spawn->task, 0);
+                r.rax = static_cast<std::uint64_t>(Status{RVM_E_EXHAUSTED, 0}.to_ret());
+            }
         }
-        const auto ex = t.vcpu->run();
-        if (!ex) {
-            fail(p, FailReason::Other, 0, kvm::describe(ex.error()));
-            break;
-        }
-        ++p.exits;
-        bool ended = false;
-        std::visit(Overload{
-                       [&](const backend::exits::Hypercall& h) {
-                           ++p.hypercalls;
-                           CallResult r = handle_hypercall(ctx, h.regs, clock_.now_ns());
-                           if (r.log && log_) log_(p.spec.name, *r.log);
-                           if (r.spawn) {
-                               const auto added = p.add_task(r.spawn->task, r.spawn->entry, r.spawn->arg);
-                               if (added) {
-                                   std::lock_guard<std::mutex> g(p.mu);
-                                   start_task(p, *added.value());
-                               } else {
-                                   std::lock_guard<std::mutex> g(kernel_mu_);
-                                   (void)kernel_.terminate_task(r.spawn->task, 0);
-                                   r.rax = static_cast<std::uint64_t>(Status{RVM_E_EXHAUSTED, 0}.to_ret());
-                               }
-                           }
-                           if (r.next == CallResult::Next::ExitTask) {
-                               task_exited(p, t, r.exit_code);
-                               ended = true;
-                               return;
-                           }
-                           if (!t.vcpu->set_result(r.rax)) {
-                               fail(p, FailReason::Other, h.regs.rip, "cannot set hypercall result");
-                               ended = true;
-                               return;
-                           }
-                           if (r.next == CallResult::Next::Yield) sched_yield();
-                       },
-                       [&](const backend::exits::Halt& h) {
-                           fail(p, FailReason::IllegalInstruction, h.rip, "hlt");
-                           ended = true;
-                       },
-                       [&](const backend::exits::Shutdown& s) {
-                           fail(p, FailReason::TripleFault, s.rip, "triple fault (unhandled guest exception)");
-                           ended = true;
-                       },
-                       [&](const backend::exits::Fault& f) {
-                           fail(p, FailReason::BadAccess, f.rip, fmt::format("{} ({:#x})", f.reason, f.detail));
-                           ended = true;
-                       },
-                       [&](const backend::exits::Preempted&) {},
-                   },
-                   ex.value());
-        if (ended) break;
-    }
-    t.vcpu->thread_done();
+        return r;
+    };
+    hooks.fail = [&](FailReason reason, std::uint64_t rip, std::string why) { fail(p, reason, rip, why); };
+    hooks.exited = [&](std::uint64_t code) { task_exited(p, t, code); };
+    hooks.counted = [&] { ++p.exits; };
+    hooks.yield = [] { sched_yield(); };
+    (void)run_task_loop(*t.vcpu, hooks);
     std::lock_guard<std::mutex> g(p.mu);
     t.done = true;
 }

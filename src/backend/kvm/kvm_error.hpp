@@ -1,15 +1,11 @@
-// KvmError: which KVM/OS operation failed and its errno.
+// KvmError: the KVM backend's errors are the seam's BackendError.
 #pragma once
 
-#include <string>
+#include "backend/backend_error.hpp"
 
 namespace rvm::kvm {
 
-struct KvmError {
-    const char* op = "";  // static string: the ioctl or call that failed
-    int err = 0;          // errno, 0 when the failure is not an OS error
-};
-
-[[nodiscard]] std::string describe(const KvmError& e);
+using KvmError = backend::BackendError;
+using backend::describe;
 
 }  // namespace rvm::kvm

@@ -9,15 +9,6 @@
 
 namespace rvm::kvm {
 
-std::string describe(const KvmError& e) {
-    std::string s = e.op;
-    if (e.err != 0) {
-        s += ": ";
-        s += std::strerror(e.err);
-    }
-    return s;
-}
-
 Result<KvmSystem, KvmError> KvmSystem::open(const char* path) {
     UniqueFd fd(::open(path, O_RDWR | O_CLOEXEC));
     if (!fd.valid()) return err(KvmError{"open /dev/kvm", errno});

@@ -102,7 +102,9 @@ KvmVcpu::KvmVcpu(const KvmVm& vm, UniqueFd fd, Mapping run_map)
 }
 
 KvmVcpu::KvmVcpu(KvmVcpu&& o) noexcept
-    : fd_(std::move(o.fd_)), run_map_(std::move(o.run_map_)), run_(std::exchange(o.run_, nullptr)),
+    : fd_(std::move(o.fd_)),
+      run_map_(std::move(o.run_map_)),
+      run_(std::exchange(o.run_, nullptr)),
       sync_regs_(o.sync_regs_) {}
 
 KvmVcpu::~KvmVcpu() = default;
@@ -123,7 +125,7 @@ Result<void, KvmError> KvmVcpu::set_agent_state(const AgentStart& start) {
     kvm_sregs s{};
     // SAFETY: KVM_GET_SREGS fills a kvm_sregs we own.
     if (ioctl(fd_.get(), KVM_GET_SREGS, &s) != 0) return err(KvmError{"KVM_GET_SREGS", errno});
-    s.cs = segment(0x33, 11, true);  // execute/read, accessed
+    s.cs = segment(0x33, 11, true);                              // execute/read, accessed
     s.ss = s.ds = s.es = s.fs = s.gs = segment(0x2b, 3, false);  // read/write, accessed
     // A busy 64-bit TSS: VT-x requires a usable TR, and PVM checks CPL3 port
     // I/O against its bitmap. Nothing ever switches stacks through it.

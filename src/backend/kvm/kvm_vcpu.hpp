@@ -6,11 +6,12 @@
 #include <pthread.h>
 
 #include <atomic>
-#include <mutex>
 #include <cstdint>
+#include <mutex>
 #include <span>
 
 #include "backend/kvm/kvm_vm.hpp"
+#include "backend/vcpu.hpp"
 #include "backend/vcpu_exit.hpp"
 
 struct kvm_run;
@@ -19,7 +20,7 @@ namespace rvm::kvm {
 
 struct AgentStart {
     std::uint64_t cr3 = 0;
-    std::uint64_t tss_base = 0;   // linear address of the TSS (see write_agent_tss)
+    std::uint64_t tss_base = 0;  // linear address of the TSS (see write_agent_tss)
     std::uint32_t tss_limit = 0;
     backend::Regs regs;  // rip, rsp, rdi, rsi, rdx as the agent ABI says; rflags is set here
 };
@@ -67,5 +68,7 @@ private:
     pthread_t thread_{};
     bool has_thread_ = false;
 };
+
+static_assert(backend::Vcpu<KvmVcpu>);
 
 }  // namespace rvm::kvm

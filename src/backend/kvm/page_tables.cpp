@@ -53,8 +53,8 @@ bool PageTableBuilder::map(std::uint64_t va, std::uint64_t gpa, std::uint64_t by
     std::uint64_t va_end = 0, gpa_end = 0;
     if (__builtin_add_overflow(va, bytes, &va_end) || __builtin_add_overflow(gpa, bytes, &gpa_end)) return false;
     if (va_end > kLowerHalfEnd || gpa_end > guest_.size()) return false;
-    const std::uint64_t leaf = kPresent | (flags.write ? kWritable : 0) | (flags.user ? kUser : 0) |
-                               (flags.exec ? 0 : kNoExec);
+    const std::uint64_t leaf =
+        kPresent | (flags.write ? kWritable : 0) | (flags.user ? kUser : 0) | (flags.exec ? 0 : kNoExec);
     for (std::uint64_t off = 0; off < bytes; off += kPage) {
         std::uint64_t table = root_;
         for (unsigned level = 3; level > 0; --level) {
