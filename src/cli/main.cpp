@@ -16,6 +16,10 @@ int run(int argc, char** argv) {
     app.set_version_flag("--version", "rvm 0.1.0 (ABI " + std::to_string(RVM_ABI_VERSION_MAJOR) + "." +
                                           std::to_string(RVM_ABI_VERSION_MINOR) + ")");
     app.require_subcommand(1);
+    app.footer(
+        "Exit status: 0 success; 1 a partition failed or timed out (run), or a witness log is tampered "
+        "(witness verify); 2 bad arguments, bad manifest, unreadable file, or KVM unusable.\n"
+        "Docs: README.md, docs/abi.md (guest ABI), docs/manifest.md, docs/witness-format.md.");
     rvm::cli::WitnessCommand witness(app);
     rvm::cli::RunCommand run_cmd(app);
 

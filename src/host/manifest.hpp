@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "abi/agent.h"
 #include "nucleus/result.hpp"
 
 namespace rvm::host {
@@ -20,8 +21,10 @@ inline constexpr std::size_t kManifestMaxBytes = std::size_t{1} << 20;
 inline constexpr std::size_t kManifestMaxPartitions = 64;
 inline constexpr std::size_t kManifestMaxNameLength = 32;
 
-// What the partition needs beyond its task stacks (image, heap, info page).
-inline constexpr std::uint64_t kManifestMemoryOverhead = std::uint64_t{1} << 20;
+// What the partition needs beyond its task stacks: everything below the image
+// base (abi/agent.h: null guard, info page, TSS) plus at least 1 MiB for the
+// image and heap.
+inline constexpr std::uint64_t kManifestMemoryOverhead = RVM_IMAGE_MIN_VA + (std::uint64_t{1} << 20);
 
 struct RunConfig {
     std::chrono::milliseconds wall_time{30'000};

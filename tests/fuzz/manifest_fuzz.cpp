@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -13,17 +14,32 @@
 namespace {
 
 // A scratch directory with one agent file, so inputs can reach past the
-// file-system checks. Left in place at exit (libFuzzer never returns).
-const std::string& base_dir() {
-    static const std::string dir = [] {
+// file-system checks; removed at exit (and left behind by a crash).
+class ScratchDir {
+public:
+    ScratchDir() {
         const char* tmp = std::getenv("TMPDIR");
         std::string tmpl = std::string(tmp != nullptr ? tmp : "/tmp") + "/rvm-manifest-fuzz-XXXXXX";
         const char* made = ::mkdtemp(tmpl.data());
         RVM_ASSERT(made != nullptr);
-        std::ofstream(tmpl + "/a") << "agent";
-        return tmpl;
-    }();
-    return dir;
+        path_ = tmpl;
+        std::ofstream(path_ + "/a") << "agent";
+    }
+    ~ScratchDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    ScratchDir(const ScratchDir&) = delete;
+    ScratchDir& operator=(const ScratchDir&) = delete;
+    [[nodiscard]] const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+const std::string& base_dir() {
+    static const ScratchDir dir;
+    return dir.path();
 }
 
 }  // namespace

@@ -286,16 +286,16 @@ TEST_F(Manifest, PartitionCount) {
 
 TEST_F(Manifest, ImpossibleSizes) {
     const std::string msg =
-        refused(with("memory = \"2MiB\"\nstack = \"256KiB\"\nmax_tasks = 8"), ManifestErrc::kImpossibleSizes,
-                {"m.toml:1:", "impossible sizes", "[[partition]] 'hello'", "256KiB", "max_tasks 8", "3MiB", "2MiB"});
+        refused(with("memory = \"6MiB\"\nstack = \"256KiB\"\nmax_tasks = 8"), ManifestErrc::kImpossibleSizes,
+                {"m.toml:1:", "impossible sizes", "[[partition]] 'hello'", "256KiB", "max_tasks 8", "7MiB", "6MiB"});
     EXPECT_EQ(msg,
-              "m.toml:1: impossible sizes in [[partition]] 'hello': stack 256KiB x max_tasks 8 + 1MiB overhead = "
-              "3MiB, more than memory 2MiB");
+              "m.toml:1: impossible sizes in [[partition]] 'hello': stack 256KiB x max_tasks 8 + 5MiB overhead = "
+              "7MiB, more than memory 6MiB");
     // Exactly full is fine.
-    const auto r = parse(with("memory = \"3MiB\"\nstack = \"256KiB\"\nmax_tasks = 8"));
+    const auto r = parse(with("memory = \"7MiB\"\nstack = \"256KiB\"\nmax_tasks = 8"));
     EXPECT_TRUE(r.ok()) << r.error().message();
     refused(with("memory = \"512MiB\"\nstack = \"8MiB\"\nmax_tasks = 64"), ManifestErrc::kImpossibleSizes,
-            {"513MiB", "memory 512MiB"});
+            {"517MiB", "memory 512MiB"});
 }
 
 TEST_F(Manifest, AgentFileIsChecked) {
