@@ -38,18 +38,18 @@
 
 /* The info page (and what RVM_HC_INFO copies). Little-endian, 128 bytes. */
 struct rvm_info {
-    uint64_t magic;          /* 0: RVM_INFO_MAGIC */
-    uint32_t abi_version;    /* 8: RVM_ABI_VERSION */
-    uint32_t reserved0;      /* 12: zero */
-    uint64_t partition;      /* 16: partition handle */
-    uint64_t self_cap;       /* 24: capability to the own partition (task_spawn, region_map, ...) */
-    uint64_t memory_size;    /* 32: bytes of guest memory */
-    uint64_t heap_start;     /* 40 */
-    uint64_t heap_end;       /* 48 */
-    uint64_t stack_region;   /* 56: lowest address of the task stacks */
-    uint64_t stack_size;     /* 64: bytes per task stack */
-    uint64_t max_tasks;      /* 72 */
-    uint64_t reserved[6];    /* 80: zero */
+    uint64_t magic;        /* 0: RVM_INFO_MAGIC */
+    uint32_t abi_version;  /* 8: RVM_ABI_VERSION */
+    uint32_t reserved0;    /* 12: zero */
+    uint64_t partition;    /* 16: partition handle */
+    uint64_t self_cap;     /* 24: capability to the own partition (task_spawn, region_map, ...) */
+    uint64_t memory_size;  /* 32: bytes of guest memory */
+    uint64_t heap_start;   /* 40 */
+    uint64_t heap_end;     /* 48 */
+    uint64_t stack_region; /* 56: lowest address of the task stacks */
+    uint64_t stack_size;   /* 64: bytes per task stack */
+    uint64_t max_tasks;    /* 72 */
+    uint64_t reserved[6];  /* 80: zero */
 };
 
 #endif

@@ -31,6 +31,7 @@ host::AgentSpec to_spec(const host::PartitionSpec& p, std::vector<std::uint8_t> 
     s.max_tasks = p.max_tasks;
     s.wall_time_ns = static_cast<std::uint64_t>(p.wall_time.count()) * 1'000'000u;
     s.log_rate = p.log_rate;
+    s.arg = p.arg;
     return s;
 }
 

@@ -29,17 +29,21 @@ CallResult info_call(const PartitionCallContext& ctx, const backend::Regs& r) {
     const std::uint64_t n = std::min<std::uint64_t>(r.rsi, sizeof(rvm_info));
     const auto v = ctx.memory.view(r.rdi, n, true);
     if (!v.ok) return error(RVM_E_FAULT, 1);
-    std::memcpy(v.bytes.data(), &ctx.info, n);
+    if (n != 0) std::memcpy(v.bytes.data(), &ctx.info, n);  // an empty view has no data pointer
     return resume(n);
 }
 
 // task_spawn from an agent: the nucleus checks the capability and quota; the
 // host checks that the entry point is code and returns the new task to start.
 CallResult spawn_call(const PartitionCallContext& ctx, const backend::Regs& r, const SyscallFrame& f) {
-    if (!ctx.memory.executable(r.rsi)) return error(RVM_E_INVALID, 2);
     std::lock_guard<std::mutex> g(ctx.kernel_mu);
-    const rvm_ret_t ret = ctx.syscalls.dispatch(ctx.partition, f, ctx.memory);
-    if (ret < 0) return resume(static_cast<std::uint64_t>(ret));
+    // Arguments in order: the capability (decode), then the entry point.
+    const auto d = ctx.syscalls.decode(ctx.partition, f, ctx.memory);
+    if (!d) return resume(static_cast<std::uint64_t>(d.error().to_ret()));
+    if (!ctx.memory.executable(r.rsi)) return error(RVM_E_INVALID, 2);
+    const auto p = ctx.syscalls.perform(ctx.partition, d.value());
+    if (!p) return resume(static_cast<std::uint64_t>(p.error().to_ret()));
+    const auto ret = static_cast<rvm_ret_t>(p.value());
     const auto c = ctx.kernel.state().caps.lookup(
         ctx.partition.index, CapHandle::from_raw(static_cast<std::uint64_t>(ret)), RVM_OBJ_TASK, Rights{});
     if (!c) return error(RVM_E_STATE, 0);  // CANNOT FAIL: the nucleus just minted it

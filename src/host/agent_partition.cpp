@@ -195,7 +195,7 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
             if (!r) return fail_with(fmt::format("nucleus refused task {}: {}", i, status_name(r.error().code)));
             t = r.value();
         }
-        const auto added = part->add_task(t, part->entry, 0);
+        const auto added = part->add_task(t, part->entry, spec.arg);
         if (!added) return fail_with(added.error());
     }
     return part;

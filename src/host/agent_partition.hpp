@@ -31,6 +31,7 @@ struct AgentSpec {
     std::uint32_t max_tasks = 8;  // nucleus quota, also the number of stacks
     std::uint64_t wall_time_ns = 30'000'000'000;
     std::uint32_t log_rate = 100;
+    std::uint64_t arg = 0;  // rdx of the initial tasks (the agent's start argument)
 };
 
 enum class Outcome : std::uint8_t { Running, Exited, Failed, TimedOut };

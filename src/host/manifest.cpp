@@ -60,8 +60,8 @@ constexpr std::uint64_t kMaxWallMs = 7ULL * 24 * 3600 * 1000;  // a week
 
 constexpr std::string_view kRootKeys[] = {"run", "partition"};
 constexpr std::string_view kRunKeys[] = {"wall_time", "witness", "agent_dir"};
-constexpr std::string_view kPartitionKeys[] = {"name",      "agent", "memory",    "tasks",
-                                               "max_tasks", "stack", "wall_time", "log_rate"};
+constexpr std::string_view kPartitionKeys[] = {"name",  "agent",     "memory",   "tasks", "max_tasks",
+                                               "stack", "wall_time", "log_rate", "arg"};
 
 // A user-supplied string made safe to quote: control bytes escaped, clipped.
 std::string shown(std::string_view s, std::size_t max = 64) {
@@ -366,6 +366,9 @@ Result<void, ManifestError> read_limits(const Scope& s, const RunConfig& run, Pa
     auto rate = read_integer(s, "log_rate", p.log_rate, 1, 100'000);
     if (!rate) return Fail{rate.error()};
     p.log_rate = static_cast<std::uint32_t>(rate.value());
+    auto arg = read_integer(s, "arg", 0, 0, INT64_MAX);
+    if (!arg) return Fail{arg.error()};
+    p.arg = static_cast<std::uint64_t>(arg.value());
 
     // Bounded above (8 MiB x 64 + 1 MiB), so this cannot overflow.
     const std::uint64_t needed = p.stack_bytes * p.max_tasks + kManifestMemoryOverhead;

@@ -41,6 +41,7 @@ struct PartitionSpec {
     std::uint64_t stack_bytes = std::uint64_t{64} << 10;
     std::chrono::milliseconds wall_time{30'000};  // defaults to the run's
     std::uint32_t log_rate = 100;                 // log hypercalls per second
+    std::uint64_t arg = 0;                        // start argument of the initial tasks (rdx)
     std::uint32_t line = 0;                       // where the partition is declared
 };
 

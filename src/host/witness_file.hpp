@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "backend/unique_fd.hpp"
 #include "host/posix_io.hpp"
 #include "host/signing_key.hpp"
-#include "backend/unique_fd.hpp"
 #include "host/witness_seal.hpp"
 #include "nucleus/spin_lock.hpp"
 #include "nucleus/witness_log.hpp"

@@ -45,6 +45,7 @@ public:
     // Sets rax before the next run (the hypercall result).
     [[nodiscard]] Result<void, KvmError> set_result(std::uint64_t rax);
     [[nodiscard]] Result<backend::Regs, KvmError> regs() const;
+    [[nodiscard]] int fd() const { return fd_.get(); }
 
     // From any thread: makes run() return Preempted as soon as possible.
     void kick();

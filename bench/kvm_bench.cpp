@@ -1,0 +1,511 @@
+// Agent partitions on KVM, each against a baseline in the same run:
+//   spawn      BM_Spawn (create -> first hypercall -> destroy through
+//              AgentPartition) vs BM_Bare_Spawn (the raw ioctl sequence);
+//              goal within 1.3x. BM_Spawn_Paired alternates the two in one
+//              loop (the robust ratio on a busy machine); BM_Spawn_Runner
+//              adds AgentRunner's thread and wait loop around a two-call
+//              agent (for reference).
+//   hypercall  BM_Hypercall (agent_null through AgentRunner) vs
+//              BM_Bare_Hypercall (KVM_RUN on `out` in a loop, no decoding);
+//              goal within 1.15x. BM_Hypercall_Partition (RVM's vCPU and
+//              dispatch on the bench thread) and BM_Bare_Hypercall_SyncRegs /
+//              _GetSetRegs split the difference between the two.
+//   compute    BM_Compute_DecJnz/_Lcg (agent_loop, timed in the guest) vs
+//              BM_Native_DecJnz/_Lcg (the same inline assembly on the host);
+//              goal within 1.1x.
+// Per-call and per-iteration costs are the counters us_per_call and
+// ns_per_iter. Without /dev/kvm every benchmark here skips with "KVM ...".
+#include <benchmark/benchmark.h>
+
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bare_kvm.hpp"
+#include "host/agent_runner.hpp"
+#include "host/monotonic_clock.hpp"
+#include "host/posix_io.hpp"
+#include "host/sodium_hash.hpp"
+#include "nucleus/witness_log.hpp"
+
+namespace {
+
+using namespace rvm;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t kGuestMemory = 16ull << 20;    // AgentSpec's default, for both sides
+constexpr std::uint64_t kCalls = 10000;                // round trips per batch of the bare loops
+constexpr std::uint64_t kLoopIterations = 1ull << 28;  // agent_loop's LOOP_DEFAULT_ITERATIONS
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::vector<std::uint8_t> read_agent(const char* path) {
+    auto r = host::read_file(path, 64u << 20);
+    return r ? std::move(r.value()) : std::vector<std::uint8_t>{};
+}
+
+// What every RVM-side benchmark shares: KVM, a nucleus with an in-memory
+// witness log (as `rvm run` without a witness path), and the agent images.
+struct RvmEnv {
+    host::SodiumHash hash;
+    host::MonotonicClock clock;
+    std::unique_ptr<WitnessLog> log;
+    std::unique_ptr<Kernel> kernel;
+    std::mutex kernel_mu;
+    std::optional<kvm::KvmSystem> sys;
+    std::unique_ptr<Syscalls> syscalls;
+    std::vector<std::uint8_t> null_elf;
+    std::vector<std::uint8_t> loop_elf;
+    std::vector<std::uint8_t> exitcode_elf;
+    std::string error;
+
+    RvmEnv() {
+        auto s = kvm::KvmSystem::open();
+        if (!s) {
+            error = "KVM unavailable: " + kvm::describe(s.error());
+            return;
+        }
+        sys.emplace(std::move(s.value()));
+        if (!host::sodium_ready()) {
+            error = "libsodium unavailable (KVM benchmarks need it)";
+            return;
+        }
+        log = std::make_unique<WitnessLog>(hash, clock, host::random_mac_key(), nullptr);
+        kernel = std::make_unique<Kernel>(KernelEnv{hash, clock, host::random_mac_key(), ProofPolicy{}, log.get()});
+        syscalls = std::make_unique<Syscalls>(*kernel);
+#if defined(RVM_AGENT_NULL_ELF) && defined(RVM_AGENT_LOOP_ELF) && defined(RVM_AGENT_EXITCODE_ELF)
+        null_elf = read_agent(RVM_AGENT_NULL_ELF);
+        loop_elf = read_agent(RVM_AGENT_LOOP_ELF);
+        exitcode_elf = read_agent(RVM_AGENT_EXITCODE_ELF);
+#endif
+        if (null_elf.empty() || loop_elf.empty() || exitcode_elf.empty()) error = "agent ELFs missing (KVM benchmarks)";
+    }
+
+    static RvmEnv& get() {
+        static RvmEnv env;
+        return env;
+    }
+
+    [[nodiscard]] host::AgentSpec spec(const std::vector<std::uint8_t>& elf) const {
+        host::AgentSpec s;
+        s.name = "bench";
+        s.elf = elf;
+        s.memory = kGuestMemory;
+        return s;
+    }
+};
+
+// The baseline's own /dev/kvm handle.
+struct BareEnv {
+    UniqueFd kvm;
+    std::size_t run_size = 0;
+    std::string error;
+
+    BareEnv() : kvm(::open("/dev/kvm", O_RDWR | O_CLOEXEC)) {
+        if (!kvm.valid()) {
+            error = "KVM unavailable: cannot open /dev/kvm";
+            return;
+        }
+        // SAFETY: KVM_GET_VCPU_MMAP_SIZE takes no argument.
+        const int n = ioctl(kvm.get(), KVM_GET_VCPU_MMAP_SIZE, 0);
+        if (n <= 0) error = "KVM_GET_VCPU_MMAP_SIZE failed";
+        run_size = static_cast<std::size_t>(n);
+    }
+
+    static BareEnv& get() {
+        static BareEnv env;
+        return env;
+    }
+};
+
+bool skip_without(benchmark::State& state, const std::string& error) {
+    if (error.empty()) return false;
+    state.SkipWithError(error.c_str());
+    return true;
+}
+
+// ---------------------------------------------------------------- spawn
+
+// One create -> run to the `out` -> destroy of the baseline. Empty on success.
+std::string bare_spawn(BareEnv& env) {
+    auto vm = bench::BareVm::create(env.kvm.get(), env.run_size, kGuestMemory);
+    if (!vm) return vm.error();
+    return vm.value().run_to_out() ? std::string() : std::string("KVM_RUN did not reach the out");
+}
+
+// The same through RVM. AgentPartition::create does the whole job up to a
+// runnable vCPU: nucleus partition and region, memfd RAM, ELF load, page
+// tables, info page, TSS, VM, memslot, nucleus task and vCPU. Then one run to
+// the agent's first call, its dispatch, and teardown (nucleus first, as
+// AgentRunner::destroy_all). Empty on success.
+std::string rvm_spawn(RvmEnv& env, const host::AgentSpec& spec) {
+    auto part = host::AgentPartition::create(*env.kernel, env.kernel_mu, *env.sys, spec, env.clock.now_ns());
+    if (!part) return part.error();
+    host::AgentPartition& p = *part.value();
+    const auto ex = p.tasks[0]->vcpu->run();
+    const auto* call = ex ? std::get_if<backend::exits::Hypercall>(&ex.value()) : nullptr;
+    std::string error;
+    if (call != nullptr) {
+        const host::PartitionCallContext ctx{p.id,   *env.kernel, *env.syscalls, env.kernel_mu, *p.memory,
+                                             p.info, p.start_ns,  p.limiter,     p.limiter_mu};
+        benchmark::DoNotOptimize(host::handle_hypercall(ctx, call->regs, env.clock.now_ns()).rax);
+    } else {
+        error = "the agent's first exit was not a hypercall";
+    }
+    p.tasks[0]->vcpu->thread_done();  // as the task thread does before it ends
+    {
+        std::lock_guard<std::mutex> g(env.kernel_mu);
+        (void)env.kernel->destroy_partition(p.id);
+    }
+    part.value().reset();
+    return error;
+}
+
+void BM_Bare_Spawn(benchmark::State& state) {
+    BareEnv& env = BareEnv::get();
+    if (skip_without(state, env.error)) return;
+    for (auto _ : state) {
+        const std::string e = bare_spawn(env);
+        if (!e.empty()) {
+            state.SkipWithError(e.c_str());
+            return;
+        }
+    }
+}
+BENCHMARK(BM_Bare_Spawn)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+void BM_Spawn(benchmark::State& state) {
+    RvmEnv& env = RvmEnv::get();
+    if (skip_without(state, env.error)) return;
+    const host::AgentSpec spec = env.spec(env.null_elf);
+    for (auto _ : state) {
+        const std::string e = rvm_spawn(env, spec);
+        if (!e.empty()) {
+            state.SkipWithError(e.c_str());
+            return;
+        }
+    }
+}
+BENCHMARK(BM_Spawn)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+double thread_cpu_seconds() {
+    timespec t{};
+    // CANNOT FAIL: a valid clock id and pointer.
+    (void)clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+    std::nth_element(v.begin(), mid, v.end());
+    return *mid;
+}
+
+// BM_Spawn and BM_Bare_Spawn alternating in one loop, so that both see the
+// same machine: a spawn's wall time is mostly waits for KVM's SRCU grace
+// periods (memslot install, VM destroy), which stretch from ~0.1 to several
+// milliseconds when other processes keep both CPUs busy. Counters: median
+// wall and thread-CPU microseconds of each, and the ratios of the medians.
+void BM_Spawn_Paired(benchmark::State& state) {
+    RvmEnv& env = RvmEnv::get();
+    BareEnv& bare = BareEnv::get();
+    if (skip_without(state, env.error) || skip_without(state, bare.error)) return;
+    const host::AgentSpec spec = env.spec(env.null_elf);
+    std::vector<double> rvm_wall, rvm_cpu, bare_wall, bare_cpu;
+    bool rvm_first = true;
+    for (auto _ : state) {
+        for (int k = 0; k < 2; ++k) {
+            const bool rvm = (k == 0) == rvm_first;
+            const auto t0 = Clock::now();
+            const double c0 = thread_cpu_seconds();
+            const std::string e = rvm ? rvm_spawn(env, spec) : bare_spawn(bare);
+            const double cpu = thread_cpu_seconds() - c0;
+            const double wall = seconds_since(t0);
+            if (!e.empty()) {
+                state.SkipWithError(e.c_str());
+                return;
+            }
+            (rvm ? rvm_wall : bare_wall).push_back(wall * 1e6);
+            (rvm ? rvm_cpu : bare_cpu).push_back(cpu * 1e6);
+        }
+        rvm_first = !rvm_first;
+    }
+    const double rw = median(rvm_wall), bw = median(bare_wall), rc = median(rvm_cpu), bc = median(bare_cpu);
+    state.counters["rvm_us"] = rw;
+    state.counters["bare_us"] = bw;
+    state.counters["ratio"] = bw > 0 ? rw / bw : 0;
+    state.counters["rvm_cpu_us"] = rc;
+    state.counters["bare_cpu_us"] = bc;
+    state.counters["cpu_ratio"] = bc > 0 ? rc / bc : 0;
+}
+BENCHMARK(BM_Spawn_Paired)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// The whole `rvm run` life of a two-call agent (log, exit): runner, task
+// thread, AgentRunner::wait's polling, destroy.
+void BM_Spawn_Runner(benchmark::State& state) {
+    RvmEnv& env = RvmEnv::get();
+    if (skip_without(state, env.error)) return;
+    const host::AgentSpec spec = env.spec(env.exitcode_elf);
+    for (auto _ : state) {
+        host::AgentRunner runner(*env.kernel, env.clock, *env.sys, {});
+        if (!runner.add(spec)) {
+            state.SkipWithError("AgentRunner::add failed");
+            return;
+        }
+        runner.start();
+        runner.wait();
+        runner.destroy_all();
+    }
+}
+BENCHMARK(BM_Spawn_Runner)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// ---------------------------------------------------------------- hypercall
+
+void report_calls(benchmark::State& state, double seconds, std::uint64_t calls) {
+    state.counters["us_per_call"] = seconds * 1e6 / static_cast<double>(calls);
+    state.SetItemsProcessed(static_cast<std::int64_t>(calls));
+}
+
+enum class RegSync : std::uint8_t { None, SyncRegs, GetSetRegs };
+
+// What a hypercall result costs with each way of writing rax: through the
+// synced registers in kvm_run (what KvmVcpu does when KVM offers them), or
+// KVM_GET_REGS + KVM_SET_REGS (its fallback).
+bool write_result(bench::BareVm& v, RegSync sync) {
+    if (sync == RegSync::SyncRegs) {
+        kvm_run& r = v.shared();
+        r.s.regs.regs.rax = r.s.regs.regs.rax + 1;
+        r.kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+    } else if (sync == RegSync::GetSetRegs) {
+        kvm_regs k{};
+        // SAFETY: KVM_GET_REGS fills a kvm_regs we own.
+        if (ioctl(v.vcpu_fd(), KVM_GET_REGS, &k) != 0) return false;
+        ++k.rax;
+        // SAFETY: KVM_SET_REGS reads the kvm_regs we own.
+        if (ioctl(v.vcpu_fd(), KVM_SET_REGS, &k) != 0) return false;
+    }
+    return true;
+}
+
+// The bare loop: KVM_RUN, check the exit, repeat (plus write_result).
+void bare_hypercall(benchmark::State& state, RegSync sync) {
+    BareEnv& env = BareEnv::get();
+    if (skip_without(state, env.error)) return;
+    auto vm = bench::BareVm::create(env.kvm.get(), env.run_size, kGuestMemory);
+    if (!vm) {
+        state.SkipWithError(vm.error().c_str());
+        return;
+    }
+    bench::BareVm& v = vm.value();
+    if (sync == RegSync::SyncRegs) v.enable_sync_regs();
+    double total = 0;
+    std::uint64_t calls = 0;
+    for (auto _ : state) {
+        const auto t0 = Clock::now();
+        for (std::uint64_t i = 0; i < kCalls; ++i) {
+            if (!v.run_to_out()) {
+                state.SkipWithError("KVM_RUN did not reach the out");
+                return;
+            }
+            if (!write_result(v, sync)) {
+                state.SkipWithError("KVM_GET_REGS/KVM_SET_REGS failed");
+                return;
+            }
+        }
+        const double s = seconds_since(t0);
+        state.SetIterationTime(s);
+        total += s;
+        calls += kCalls;
+    }
+    report_calls(state, total, calls);
+}
+
+void BM_Bare_Hypercall(benchmark::State& state) { bare_hypercall(state, RegSync::None); }
+void BM_Bare_Hypercall_SyncRegs(benchmark::State& state) { bare_hypercall(state, RegSync::SyncRegs); }
+void BM_Bare_Hypercall_GetSetRegs(benchmark::State& state) { bare_hypercall(state, RegSync::GetSetRegs); }
+BENCHMARK(BM_Bare_Hypercall)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+BENCHMARK(BM_Bare_Hypercall_SyncRegs)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+BENCHMARK(BM_Bare_Hypercall_GetSetRegs)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+
+// agent_null's calls through KvmVcpu::run, handle_hypercall and
+// KvmVcpu::set_result on the bench thread: RVM's per-exit work without the
+// runner's thread, hooks and counters.
+void BM_Hypercall_Partition(benchmark::State& state) {
+    RvmEnv& env = RvmEnv::get();
+    if (skip_without(state, env.error)) return;
+    const host::AgentSpec spec = env.spec(env.null_elf);
+    double total = 0;
+    std::uint64_t calls = 0;
+    for (auto _ : state) {
+        auto part = host::AgentPartition::create(*env.kernel, env.kernel_mu, *env.sys, spec, env.clock.now_ns());
+        if (!part) {
+            state.SkipWithError(part.error().c_str());
+            return;
+        }
+        host::AgentPartition& p = *part.value();
+        kvm::KvmVcpu& vcpu = *p.tasks[0]->vcpu;
+        const host::PartitionCallContext ctx{p.id,   *env.kernel, *env.syscalls, env.kernel_mu, *p.memory,
+                                             p.info, p.start_ns,  p.limiter,     p.limiter_mu};
+        const auto t0 = Clock::now();
+        std::uint64_t n = 0;
+        for (;;) {
+            const auto ex = vcpu.run();
+            const auto* call = ex ? std::get_if<backend::exits::Hypercall>(&ex.value()) : nullptr;
+            if (call == nullptr) break;
+            ++n;
+            const host::CallResult r = host::handle_hypercall(ctx, call->regs, env.clock.now_ns());
+            if (r.next == host::CallResult::Next::ExitTask || !vcpu.set_result(r.rax)) break;
+        }
+        const double s = seconds_since(t0);
+        vcpu.thread_done();
+        state.SetIterationTime(s);
+        total += s;
+        calls += n;
+        {
+            std::lock_guard<std::mutex> g(env.kernel_mu);
+            (void)env.kernel->destroy_partition(p.id);
+        }
+        part.value().reset();
+    }
+    report_calls(state, total, calls);
+}
+BENCHMARK(BM_Hypercall_Partition)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+
+// agent_null through AgentRunner, as `rvm run` runs it. The time is the
+// runner's own run_ns (start() to the task's exit), which leaves out wait()'s
+// polling and the teardown.
+void BM_Hypercall(benchmark::State& state) {
+    RvmEnv& env = RvmEnv::get();
+    if (skip_without(state, env.error)) return;
+    const host::AgentSpec spec = env.spec(env.null_elf);
+    double total = 0;
+    std::uint64_t calls = 0;
+    for (auto _ : state) {
+        host::AgentRunner runner(*env.kernel, env.clock, *env.sys, {});
+        if (!runner.add(spec)) {
+            state.SkipWithError("AgentRunner::add failed");
+            return;
+        }
+        runner.start();
+        runner.wait();
+        const host::PartitionReport r = runner.reports()[0];
+        runner.destroy_all();
+        if (r.outcome != host::Outcome::Exited) {
+            state.SkipWithError("agent_null did not exit");
+            return;
+        }
+        const double s = static_cast<double>(r.run_ns) / 1e9;
+        state.SetIterationTime(s);
+        total += s;
+        calls += r.hypercalls;
+    }
+    report_calls(state, total, calls);
+}
+BENCHMARK(BM_Hypercall)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+
+// ---------------------------------------------------------------- compute
+
+// The loops of guest/examples/loop.c, instruction for instruction.
+std::uint64_t loop_decjnz(std::uint64_t n) {
+    __asm__ volatile(".p2align 4\n1:\n\tdec %0\n\tjnz 1b" : "+r"(n) : : "cc");
+    return n;
+}
+
+std::uint64_t loop_lcg(std::uint64_t n, std::uint64_t x) {
+    const std::uint64_t a = 6364136223846793005ull;
+    const std::uint64_t c = 1442695040888963407ull;
+    __asm__ volatile(".p2align 4\n1:\n\timul %[a], %[x]\n\tadd %[c], %[x]\n\tdec %[n]\n\tjnz 1b"
+                     : [x] "+r"(x), [n] "+r"(n)
+                     : [a] "r"(a), [c] "r"(c)
+                     : "cc");
+    return x;
+}
+
+enum class Loop : std::uint8_t { DecJnz, Lcg };
+
+std::uint64_t iterations_of(Loop l) { return l == Loop::DecJnz ? kLoopIterations : kLoopIterations / 4; }
+
+// The value of `key=` in a log line, if there is one.
+std::optional<std::uint64_t> field(std::string_view line, std::string_view key) {
+    const std::size_t at = line.find(key);
+    if (at == std::string_view::npos) return std::nullopt;
+    std::uint64_t v = 0;
+    const char* first = line.data() + at + key.size();
+    const auto [ptr, ec] = std::from_chars(first, line.data() + line.size(), v);
+    if (ec != std::errc{} || ptr == first) return std::nullopt;
+    return v;
+}
+
+void BM_Native(benchmark::State& state, Loop l) {
+    const std::uint64_t n = iterations_of(l);
+    double total = 0;
+    std::uint64_t iterations = 0;
+    for (auto _ : state) {
+        const auto t0 = Clock::now();
+        benchmark::DoNotOptimize(l == Loop::DecJnz ? loop_decjnz(n) : loop_lcg(n, 1));
+        const double s = seconds_since(t0);
+        state.SetIterationTime(s);
+        total += s;
+        iterations += n;
+    }
+    state.counters["ns_per_iter"] = total * 1e9 / static_cast<double>(iterations);
+}
+
+// agent_loop through AgentRunner; the time is what the agent measured around
+// the loop with RVM_HC_CLOCK (one round trip more than the loop itself).
+void BM_Compute(benchmark::State& state, Loop l) {
+    RvmEnv& env = RvmEnv::get();
+    if (skip_without(state, env.error)) return;
+    const host::AgentSpec spec = env.spec(env.loop_elf);
+    const std::string_view kind = l == Loop::DecJnz ? "kind=decjnz " : "kind=lcg ";
+    const std::uint64_t n = iterations_of(l);
+    double total = 0;
+    std::uint64_t iterations = 0;
+    for (auto _ : state) {
+        std::mutex mu;
+        std::optional<std::uint64_t> ns;
+        std::optional<std::uint64_t> got_n;
+        host::AgentRunner runner(*env.kernel, env.clock, *env.sys, [&](const std::string&, const std::string& line) {
+            if (line.find(kind) == std::string::npos) return;
+            std::lock_guard<std::mutex> g(mu);
+            ns = field(line, " ns=");
+            got_n = field(line, "iterations=");
+        });
+        if (!runner.add(spec)) {
+            state.SkipWithError("AgentRunner::add failed");
+            return;
+        }
+        runner.start();
+        runner.wait();
+        runner.destroy_all();
+        std::lock_guard<std::mutex> g(mu);
+        if (!ns || got_n != n) {
+            state.SkipWithError("agent_loop did not report the expected loop");
+            return;
+        }
+        const double s = static_cast<double>(*ns) / 1e9;
+        state.SetIterationTime(s);
+        total += s;
+        iterations += n;
+    }
+    state.counters["ns_per_iter"] = total * 1e9 / static_cast<double>(iterations);
+}
+
+BENCHMARK_CAPTURE(BM_Native, DecJnz, Loop::DecJnz)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+BENCHMARK_CAPTURE(BM_Compute, DecJnz, Loop::DecJnz)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+BENCHMARK_CAPTURE(BM_Native, Lcg, Loop::Lcg)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+BENCHMARK_CAPTURE(BM_Compute, Lcg, Loop::Lcg)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+
+}  // namespace
