@@ -10,11 +10,14 @@
 //              goal within 1.15x. BM_Hypercall_Partition (RVM's vCPU and
 //              dispatch on the bench thread) and BM_Bare_Hypercall_SyncRegs /
 //              _GetSetRegs split the difference between the two.
-//   compute    BM_Compute_DecJnz/_Lcg (agent_loop, timed in the guest) vs
-//              BM_Native_DecJnz/_Lcg (the same inline assembly on the host);
+//   compute    BM_Compute/DecJnz, /Lcg (agent_loop on the bench thread,
+//              timed between the exits of the clock calls around the loop) vs
+//              BM_Native/DecJnz, /Lcg (the same inline assembly on the host);
 //              goal within 1.1x.
 // Per-call and per-iteration costs are the counters us_per_call and
-// ns_per_iter. Without /dev/kvm every benchmark here skips with "KVM ...".
+// ns_per_iter (wall) / cpu_ns_per_iter (thread CPU time, which a busy
+// machine disturbs less). Without /dev/kvm all but BM_Native skip with an
+// error that says "KVM".
 #include <benchmark/benchmark.h>
 
 #include <fcntl.h>
@@ -32,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "abi/hypercall.h"
 #include "bare_kvm.hpp"
 #include "host/agent_runner.hpp"
 #include "host/monotonic_clock.hpp"
@@ -45,7 +49,7 @@ using namespace rvm;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t kGuestMemory = 16ull << 20;    // AgentSpec's default, for both sides
-constexpr std::uint64_t kCalls = 10000;                // round trips per batch of the bare loops
+constexpr std::uint64_t kCalls = 10000;                // round trips per bare batch; agent_null makes as many
 constexpr std::uint64_t kLoopIterations = 1ull << 28;  // agent_loop's LOOP_DEFAULT_ITERATIONS
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -119,7 +123,10 @@ struct BareEnv {
         }
         // SAFETY: KVM_GET_VCPU_MMAP_SIZE takes no argument.
         const int n = ioctl(kvm.get(), KVM_GET_VCPU_MMAP_SIZE, 0);
-        if (n <= 0) error = "KVM_GET_VCPU_MMAP_SIZE failed";
+        if (n <= 0) {
+            error = "KVM_GET_VCPU_MMAP_SIZE failed";
+            return;
+        }
         run_size = static_cast<std::size_t>(n);
     }
 
@@ -214,9 +221,9 @@ double median(std::vector<double> v) {
 }
 
 // BM_Spawn and BM_Bare_Spawn alternating in one loop, so that both see the
-// same machine: a spawn's wall time is mostly waits for KVM's SRCU grace
-// periods (memslot install, VM destroy), which stretch from ~0.1 to several
-// milliseconds when other processes keep both CPUs busy. Counters: median
+// same machine: much of a spawn's wall time is waiting inside KVM (the SRCU
+// grace period of KVM_SET_USER_MEMORY_REGION, VM teardown), which grows from
+// well under a millisecond to several when other processes keep both CPUs busy. Counters: median
 // wall and thread-CPU microseconds of each, and the ratios of the medians.
 void BM_Spawn_Paired(benchmark::State& state) {
     RvmEnv& env = RvmEnv::get();
@@ -272,6 +279,62 @@ void BM_Spawn_Runner(benchmark::State& state) {
 BENCHMARK(BM_Spawn_Runner)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 // ---------------------------------------------------------------- hypercall
+
+// A moment on the bench thread: the steady clock and the thread's CPU time
+// (which includes the time its vCPU spends running guest code).
+struct Stamp {
+    double wall = 0;
+    double cpu = 0;
+};
+
+Stamp stamp(bool with_cpu) {
+    return {std::chrono::duration<double>(Clock::now().time_since_epoch()).count(),
+            with_cpu ? thread_cpu_seconds() : 0.0};
+}
+
+struct HereRun {
+    Stamp start;  // before the first KVM_RUN
+    Stamp end;    // after the exit call
+    std::uint64_t calls = 0;
+};
+
+// Runs task 0 of a fresh partition on the calling thread until it exits:
+// KvmVcpu::run, handle_hypercall, KvmVcpu::set_result, i.e. RVM's per-exit
+// work without the runner's thread. `on_call(regs, result, at)` sees each
+// call; `at` is stamped as its exit returned to user space (with the CPU
+// time only if `cpu_stamps`: that costs a system call).
+template <class OnCall>
+Result<HereRun, std::string> run_here(RvmEnv& env, const host::AgentSpec& spec, bool cpu_stamps, OnCall&& on_call) {
+    auto part = host::AgentPartition::create(*env.kernel, env.kernel_mu, *env.sys, spec, env.clock.now_ns());
+    if (!part) return err(part.error());
+    host::AgentPartition& p = *part.value();
+    kvm::KvmVcpu& vcpu = *p.tasks[0]->vcpu;
+    const host::PartitionCallContext ctx{p.id,   *env.kernel, *env.syscalls, env.kernel_mu, *p.memory,
+                                         p.info, p.start_ns,  p.limiter,     p.limiter_mu};
+    HereRun out;
+    bool exited = false;
+    out.start = stamp(cpu_stamps);
+    for (;;) {
+        const auto ex = vcpu.run();
+        const Stamp at = stamp(cpu_stamps);
+        const auto* call = ex ? std::get_if<backend::exits::Hypercall>(&ex.value()) : nullptr;
+        if (call == nullptr) break;
+        ++out.calls;
+        const host::CallResult r = host::handle_hypercall(ctx, call->regs, env.clock.now_ns());
+        on_call(call->regs, r, at);
+        exited = r.next == host::CallResult::Next::ExitTask;
+        if (exited || !vcpu.set_result(r.rax)) break;
+    }
+    out.end = stamp(cpu_stamps);
+    vcpu.thread_done();
+    {
+        std::lock_guard<std::mutex> g(env.kernel_mu);
+        (void)env.kernel->destroy_partition(p.id);
+    }
+    part.value().reset();
+    if (!exited) return err(std::string("the agent stopped without exiting"));
+    return out;
+}
 
 void report_calls(benchmark::State& state, double seconds, std::uint64_t calls) {
     state.counters["us_per_call"] = seconds * 1e6 / static_cast<double>(calls);
@@ -349,35 +412,15 @@ void BM_Hypercall_Partition(benchmark::State& state) {
     double total = 0;
     std::uint64_t calls = 0;
     for (auto _ : state) {
-        auto part = host::AgentPartition::create(*env.kernel, env.kernel_mu, *env.sys, spec, env.clock.now_ns());
-        if (!part) {
-            state.SkipWithError(part.error().c_str());
+        const auto r = run_here(env, spec, false, [](const backend::Regs&, const host::CallResult&, const Stamp&) {});
+        if (!r) {
+            state.SkipWithError(r.error().c_str());
             return;
         }
-        host::AgentPartition& p = *part.value();
-        kvm::KvmVcpu& vcpu = *p.tasks[0]->vcpu;
-        const host::PartitionCallContext ctx{p.id,   *env.kernel, *env.syscalls, env.kernel_mu, *p.memory,
-                                             p.info, p.start_ns,  p.limiter,     p.limiter_mu};
-        const auto t0 = Clock::now();
-        std::uint64_t n = 0;
-        for (;;) {
-            const auto ex = vcpu.run();
-            const auto* call = ex ? std::get_if<backend::exits::Hypercall>(&ex.value()) : nullptr;
-            if (call == nullptr) break;
-            ++n;
-            const host::CallResult r = host::handle_hypercall(ctx, call->regs, env.clock.now_ns());
-            if (r.next == host::CallResult::Next::ExitTask || !vcpu.set_result(r.rax)) break;
-        }
-        const double s = seconds_since(t0);
-        vcpu.thread_done();
+        const double s = r.value().end.wall - r.value().start.wall;
         state.SetIterationTime(s);
         total += s;
-        calls += n;
-        {
-            std::lock_guard<std::mutex> g(env.kernel_mu);
-            (void)env.kernel->destroy_partition(p.id);
-        }
-        part.value().reset();
+        calls += r.value().calls;
     }
     report_calls(state, total, calls);
 }
@@ -448,59 +491,61 @@ std::optional<std::uint64_t> field(std::string_view line, std::string_view key) 
     return v;
 }
 
-void BM_Native(benchmark::State& state, Loop l) {
-    const std::uint64_t n = iterations_of(l);
-    double total = 0;
-    std::uint64_t iterations = 0;
-    for (auto _ : state) {
-        const auto t0 = Clock::now();
-        benchmark::DoNotOptimize(l == Loop::DecJnz ? loop_decjnz(n) : loop_lcg(n, 1));
-        const double s = seconds_since(t0);
-        state.SetIterationTime(s);
-        total += s;
-        iterations += n;
-    }
-    state.counters["ns_per_iter"] = total * 1e9 / static_cast<double>(iterations);
+void report_loop(benchmark::State& state, double wall, double cpu, std::uint64_t iterations) {
+    state.counters["ns_per_iter"] = wall * 1e9 / static_cast<double>(iterations);
+    state.counters["cpu_ns_per_iter"] = cpu * 1e9 / static_cast<double>(iterations);
 }
 
-// agent_loop through AgentRunner; the time is what the agent measured around
-// the loop with RVM_HC_CLOCK (one round trip more than the loop itself).
+void BM_Native(benchmark::State& state, Loop l) {
+    const std::uint64_t n = iterations_of(l);
+    double wall = 0, cpu = 0;
+    std::uint64_t iterations = 0;
+    for (auto _ : state) {
+        const Stamp t0 = stamp(true);
+        benchmark::DoNotOptimize(l == Loop::DecJnz ? loop_decjnz(n) : loop_lcg(n, 1));
+        const Stamp t1 = stamp(true);
+        state.SetIterationTime(t1.wall - t0.wall);
+        wall += t1.wall - t0.wall;
+        cpu += t1.cpu - t0.cpu;
+        iterations += n;
+    }
+    report_loop(state, wall, cpu, iterations);
+}
+
+// agent_loop on the bench thread (run_here). The loop's time is the span
+// between the exits of the two RVM_HC_CLOCK calls around it (the agent's
+// own measurement, plus one round trip), in wall and thread-CPU time.
 void BM_Compute(benchmark::State& state, Loop l) {
     RvmEnv& env = RvmEnv::get();
     if (skip_without(state, env.error)) return;
     const host::AgentSpec spec = env.spec(env.loop_elf);
     const std::string_view kind = l == Loop::DecJnz ? "kind=decjnz " : "kind=lcg ";
+    const std::size_t first = l == Loop::DecJnz ? 0 : 2;  // clock calls: decjnz 0 and 1, lcg 2 and 3
     const std::uint64_t n = iterations_of(l);
-    double total = 0;
+    double wall = 0, cpu = 0;
     std::uint64_t iterations = 0;
     for (auto _ : state) {
-        std::mutex mu;
-        std::optional<std::uint64_t> ns;
-        std::optional<std::uint64_t> got_n;
-        host::AgentRunner runner(*env.kernel, env.clock, *env.sys, [&](const std::string&, const std::string& line) {
-            if (line.find(kind) == std::string::npos) return;
-            std::lock_guard<std::mutex> g(mu);
-            ns = field(line, " ns=");
-            got_n = field(line, "iterations=");
-        });
-        if (!runner.add(spec)) {
-            state.SkipWithError("AgentRunner::add failed");
+        std::vector<Stamp> clocks;
+        std::optional<std::uint64_t> logged_n;
+        const auto r =
+            run_here(env, spec, true, [&](const backend::Regs& regs, const host::CallResult& c, const Stamp& at) {
+                if (regs.rax == RVM_HC_CLOCK) clocks.push_back(at);
+                if (c.log && c.log->find(kind) != std::string::npos) {
+                    logged_n = field(*c.log, "iterations=");
+                }
+            });
+        if (!r || clocks.size() < first + 2 || logged_n != n) {
+            state.SkipWithError(r ? "agent_loop did not report the expected loop" : r.error().c_str());
             return;
         }
-        runner.start();
-        runner.wait();
-        runner.destroy_all();
-        std::lock_guard<std::mutex> g(mu);
-        if (!ns || got_n != n) {
-            state.SkipWithError("agent_loop did not report the expected loop");
-            return;
-        }
-        const double s = static_cast<double>(*ns) / 1e9;
-        state.SetIterationTime(s);
-        total += s;
+        const Stamp& t0 = clocks[first];
+        const Stamp& t1 = clocks[first + 1];
+        state.SetIterationTime(t1.wall - t0.wall);
+        wall += t1.wall - t0.wall;
+        cpu += t1.cpu - t0.cpu;
         iterations += n;
     }
-    state.counters["ns_per_iter"] = total * 1e9 / static_cast<double>(iterations);
+    report_loop(state, wall, cpu, iterations);
 }
 
 BENCHMARK_CAPTURE(BM_Native, DecJnz, Loop::DecJnz)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);

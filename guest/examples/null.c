@@ -9,7 +9,7 @@
  * is what the spawn benchmark waits for. */
 #include <rvm/guest.h>
 
-#define NULL_DEFAULT_CALLS 20000ull
+#define NULL_DEFAULT_CALLS 10000ull
 
 int main(const struct rvm_info* info, uint64_t task_index, uint64_t arg) {
     (void)info;

@@ -104,7 +104,7 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
         }
         return r;
     };
-    hooks.fail = [&](FailReason reason, std::uint64_t rip, std::string why) { fail(p, reason, rip, why); };
+    hooks.fail = [&](FailReason reason, std::uint64_t rip, const std::string& why) { fail(p, reason, rip, why); };
     hooks.exited = [&](std::uint64_t code) { task_exited(p, t, code); };
     hooks.counted = [&] { ++p.exits; };
     hooks.yield = [] { sched_yield(); };

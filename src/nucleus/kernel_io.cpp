@@ -117,8 +117,7 @@ KResult<std::uint8_t> Kernel::check_proof(PartitionId p, const ProofToken& t, st
                                           std::uint8_t required) {
     const Partition* part = st_.partitions.get(p);
     if (part == nullptr) return fail(RVM_E_BAD_HANDLE);
-    const auto r =
-        proofs_.check(st_.proofs, ProofEngine::Context{p, *part, st_.caps, now_ns()}, t, call, args, required);
+    auto r = proofs_.check(st_.proofs, ProofEngine::Context{p, *part, st_.caps, now_ns()}, t, call, args, required);
     if (!r) {
         witness(RVM_WK_PROOF_REJECTED, p.raw(), t.raw.nonce, call, r.error().code, t.raw.tier);
         return r;

@@ -234,7 +234,7 @@ KResult<std::uint64_t> Syscalls::perform(PartitionId caller, const Invocation& i
             return std::uint64_t{0};
         }
     };
-    const auto r = std::visit(Visitor{*this, caller}, inv.op);
+    auto r = std::visit(Visitor{*this, caller}, inv.op);
     if (r && inv.proof_tier != RVM_PROOF_NONE) k_.consume_proof(caller, inv.proof, inv.proof_tier);
     return r;
 }

@@ -26,7 +26,9 @@ Result<KvmSystem, KvmError> KvmSystem::open(const char* path) {
     // SAFETY: as above; the result is the mask of syncable register sets.
     const int sync_mask = ioctl(fd.get(), KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
     const bool sync = sync_mask > 0 && (static_cast<unsigned>(sync_mask) & KVM_SYNC_X86_REGS) != 0;
-    return KvmSystem(std::move(fd), static_cast<std::size_t>(size), sync, has(KVM_CAP_BINARY_STATS_FD));
+    // Every query before the fd moves into the result (argument order is unspecified).
+    const bool stats = has(KVM_CAP_BINARY_STATS_FD);
+    return KvmSystem(std::move(fd), static_cast<std::size_t>(size), sync, stats);
 }
 
 }  // namespace rvm::kvm
