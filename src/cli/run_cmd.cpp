@@ -36,15 +36,20 @@ host::AgentSpec to_spec(const host::PartitionSpec& p, std::vector<std::uint8_t> 
 }
 
 void print_summary(const std::vector<host::PartitionReport>& reports) {
-    fmt::print("\n{:<16} {:<10} {:>5} {:>10} {:>11} {:>10}  {}\n", "partition", "state", "exit", "exits", "hypercalls",
-               "time (ms)", "detail");
+    // Ψ: the partition's transition-intensity state and the share of recent
+    // epochs it spent transitioning (not Linux pressure stall information).
+    fmt::print("\n{:<16} {:<10} {:>5} {:>10} {:>11} {:>10} {:>4} {:>6}  {}\n", "partition", "state", "exit", "exits",
+               "hypercalls", "time (ms)", "psi", "psi %", "detail");
     for (const auto& r : reports) {
         std::string detail = r.fault;
-        if (r.log_dropped > 0)
+        if (r.log_dropped > 0) {
             detail += fmt::format("{}{} log lines dropped", detail.empty() ? "" : "; ", r.log_dropped);
-        fmt::print("{:<16} {:<10} {:>5} {:>10} {:>11} {:>10.1f}  {}\n", r.name, host::outcome_name(r.outcome),
+        }
+        fmt::print("{:<16} {:<10} {:>5} {:>10} {:>11} {:>10.1f} {:>4} {:>6.1f}  {}\n", r.name,
+                   host::outcome_name(r.outcome),
                    r.outcome == host::Outcome::Exited ? fmt::format("{}", r.exit_code) : std::string("-"), r.exits,
-                   r.hypercalls, static_cast<double>(r.run_ns) / 1e6, detail);
+                   r.hypercalls, static_cast<double>(r.run_ns) / 1e6, psi_state_name(r.psi.state), r.psi.ratio_percent,
+                   detail);
     }
 }
 

@@ -43,6 +43,8 @@ struct AgentTask {
     std::unique_ptr<kvm::KvmVcpu> vcpu;
     std::thread thread;
     std::atomic<bool> done{false};
+    std::atomic<std::uint64_t> exits{0};       // this task's vCPU exits
+    std::atomic<std::uint64_t> hypercalls{0};  // and hypercalls (Ψ input)
 };
 
 class AgentPartition {

@@ -24,6 +24,7 @@ AgentRunner::~AgentRunner() {
 Result<std::size_t, std::string> AgentRunner::add(const AgentSpec& spec) {
     auto p = AgentPartition::create(kernel_, kernel_mu_, sys_, spec, clock_.now_ns());
     if (!p) return err(p.error());
+    psi_.attach_partition(p.value()->id);
     parts_.push_back(std::move(p.value()));
     return parts_.size() - 1;
 }
@@ -41,6 +42,7 @@ void AgentRunner::start_task(AgentPartition& p, AgentTask& t) {
         std::lock_guard<std::mutex> g(kernel_mu_);
         (void)kernel_.set_task_state(t.id, TaskState::Running);
     }
+    psi_.attach_task(p.id, t.id, t.vcpu->fd(), &t.exits, &t.hypercalls);
     t.thread = std::thread([this, &p, &t] { run_task(p, t); });
 }
 
@@ -89,6 +91,7 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
     };
     hooks.hypercall = [&](const backend::Regs& regs) {
         ++p.hypercalls;
+        t.hypercalls.fetch_add(1, std::memory_order_relaxed);
         CallResult r = handle_hypercall(ctx, regs, clock_.now_ns());
         if (r.log && log_) log_(p.spec.name, *r.log);
         if (r.spawn) {
@@ -106,9 +109,13 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
     };
     hooks.fail = [&](FailReason reason, std::uint64_t rip, const std::string& why) { fail(p, reason, rip, why); };
     hooks.exited = [&](std::uint64_t code) { task_exited(p, t, code); };
-    hooks.counted = [&] { ++p.exits; };
+    hooks.counted = [&] {
+        ++p.exits;
+        t.exits.fetch_add(1, std::memory_order_relaxed);
+    };
     hooks.yield = [] { sched_yield(); };
     (void)run_task_loop(*t.vcpu, hooks);
+    psi_.retire_task(t.id);
     std::lock_guard<std::mutex> g(p.mu);
     t.done = true;
 }
@@ -127,6 +134,7 @@ void AgentRunner::wait(const std::function<void()>& tick) {
             if (live && now - p.start_ns > p.spec.wall_time_ns) stop(i);
             running = running || live;
         }
+        psi_.sample(now);
         if (tick) tick();
         if (!running) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -195,6 +203,7 @@ std::vector<PartitionReport> AgentRunner::reports() const {
         r.hypercalls = p->hypercalls;
         r.run_ns = (p->end_ns != 0 ? p->end_ns : clock_.now_ns()) - p->start_ns;
         r.fault = p->fault;
+        r.psi = psi_.summary(p->id);
         {
             std::lock_guard<std::mutex> lg(p->limiter_mu);
             r.log_dropped = p->limiter.dropped();

@@ -14,6 +14,7 @@
 
 #include "backend/kvm/kvm_system.hpp"
 #include "host/agent_partition.hpp"
+#include "host/psi_monitor.hpp"
 #include "nucleus/kernel.hpp"
 #include "nucleus/syscalls.hpp"
 
@@ -28,6 +29,7 @@ struct PartitionReport {
     std::uint64_t run_ns = 0;
     std::uint64_t log_dropped = 0;
     std::string fault;
+    PsiSummary psi;  // Ψ (transition intensity) over the last window
 };
 
 class AgentRunner {
@@ -71,6 +73,7 @@ private:
     LogFn log_;
     std::mutex kernel_mu_;
     Syscalls syscalls_;
+    PsiMonitor psi_;
     std::vector<std::unique_ptr<AgentPartition>> parts_;
 };
 

@@ -427,7 +427,7 @@ TEST_F(Manifest, ExamplesParseOrOnlyLackAgents) {
 // Whatever has been built, the examples are valid against stand-in agents in
 // a copy of the tree's layout (examples/manifests, build/release/guest/examples).
 TEST_F(Manifest, ExamplesAreValidWithStandInAgents) {
-    for (const char* agent : {"hello", "compute", "spawn", "exitcode", "fault"}) {
+    for (const char* agent : {"hello", "compute", "spawn", "exitcode", "fault", "null"}) {
         dir_.write(std::string("build/release/guest/examples/agent_") + agent + ".elf",
                    "\x7f"
                    "ELF");

@@ -1,0 +1,67 @@
+// PsiMonitor: feeds the nucleus Ψ (transition intensity) engine from what the
+// host observes: each epoch, every attached vCPU's KVM binary statistics
+// (exits, io/mmio exits, interrupt injections, halts, emulated instructions)
+// plus RVM's own hypercall count. Not to be confused with Linux PSI
+// (/proc/pressure). Policy enforcement (duty cycling) is not wired yet.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "backend/kvm/kvm_stats.hpp"
+#include "nucleus/psi_engine.hpp"
+
+namespace rvm::host {
+
+struct PsiSummary {
+    PsiState state = PsiState::Zero;
+    double ratio_percent = 0;
+    double transitions_per_s = 0;
+    std::uint32_t cpu_permille = 1000;
+    std::uint32_t mem_permille = 1000;
+    std::uint64_t epochs = 0;
+};
+
+class PsiMonitor {
+public:
+    static constexpr std::uint64_t kDefaultEpochNs = 10'000'000;  // 10 ms (DESIGN.md 6)
+
+    explicit PsiMonitor(std::uint64_t epoch_ns = kDefaultEpochNs);
+
+    void attach_partition(PartitionId p);
+    // `vcpu_fd` for KVM_GET_STATS_FD (-1: none); `exits` and `hypercalls` are
+    // RVM's own counters of the task, used when KVM statistics are missing.
+    void attach_task(PartitionId p, TaskId t, int vcpu_fd, const std::atomic<std::uint64_t>* exits,
+                     const std::atomic<std::uint64_t>* hypercalls);
+    // The task ended: stop sampling it; its epochs stay in the aggregates.
+    void retire_task(TaskId t);
+
+    // Observes every attached vCPU if an epoch has passed since the last call.
+    void sample(std::uint64_t now_ns);
+
+    [[nodiscard]] PsiSummary summary(PartitionId p) const;
+    [[nodiscard]] bool kvm_stats() const { return kvm_stats_; }
+
+private:
+    struct Task {
+        PartitionId partition;
+        std::optional<kvm::KvmStats> stats;
+        const std::atomic<std::uint64_t>* exits = nullptr;
+        const std::atomic<std::uint64_t>* hypercalls = nullptr;
+    };
+    [[nodiscard]] PsiSample read(const Task& t) const;
+
+    mutable std::mutex mu_;
+    std::unique_ptr<PsiEngine> engine_;
+    std::map<std::uint64_t, Task> tasks_;  // by TaskId::raw()
+    std::uint64_t epoch_ns_;
+    std::uint64_t epoch_ = 0;
+    std::uint64_t last_ns_ = 0;
+    bool kvm_stats_ = true;
+};
+
+}  // namespace rvm::host
