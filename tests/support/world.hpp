@@ -93,6 +93,32 @@ struct World {
     rvm_ret_t call(PartitionId p, const SyscallFrame& f) { return syscalls->dispatch(p, f, memory); }
 };
 
+// Runs `op`, which must fail with `s` without changing any state or
+// appending any witness record.
+template <typename F>
+::testing::AssertionResult refused(World& w, rvm_status s, F&& op) {
+    const auto before = std::make_unique<NucleusState>(w.st());
+    const std::size_t n = w.records();
+    const auto r = op();
+    if (r.ok()) return ::testing::AssertionFailure() << "succeeded, expected " << status_name(s);
+    if (r.error().code != s) {
+        return ::testing::AssertionFailure()
+               << "failed with " << status_name(r.error().code) << ", expected " << status_name(s);
+    }
+    if (w.records() != n) return ::testing::AssertionFailure() << "appended " << (w.records() - n) << " record(s)";
+    if (!(*before == w.st())) return ::testing::AssertionFailure() << "changed the nucleus state";
+    return ::testing::AssertionSuccess();
+}
+
+// Live capabilities, in every table, naming `o`.
+inline std::uint32_t holders(const World& w, ObjectRef o) {
+    std::uint32_t n = 0;
+    for (std::uint32_t t = 0; t < kMaxPartitions; ++t) {
+        for (const CapSpace::Slot& s : w.st().caps.table(t)) n += (s.live && s.cap.object == o) ? 1u : 0u;
+    }
+    return n;
+}
+
 // RVM_ERR_STATUS / RVM_ERR_ARG of abi/status.h, without the C casts.
 inline rvm_status status_of(rvm_ret_t r) { return r >= 0 ? RVM_OK : static_cast<rvm_status>((-r) & 0xff); }
 inline std::uint32_t arg_of(rvm_ret_t r) { return r >= 0 ? 0u : static_cast<std::uint32_t>(((-r) >> 8) & 0x7); }

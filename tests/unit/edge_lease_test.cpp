@@ -13,35 +13,14 @@
 namespace rvm {
 namespace {
 
+using test::holders;
+using test::refused;
 using test::World;
 
 // Documented edge and lease rights (nucleus/kernel_io.cpp).
 constexpr std::uint32_t kSendRights = RVM_RIGHT_WRITE | RVM_RIGHT_GRANT | RVM_RIGHT_REVOKE;
 constexpr std::uint32_t kRecvRights = RVM_RIGHT_READ | RVM_RIGHT_GRANT | RVM_RIGHT_REVOKE;
 constexpr std::uint32_t kLeaseRights = RVM_RIGHT_READ | RVM_RIGHT_WRITE | RVM_RIGHT_REVOKE;
-
-template <typename F>
-::testing::AssertionResult refused(World& w, rvm_status s, F&& op) {
-    const auto before = std::make_unique<NucleusState>(w.st());
-    const std::size_t n = w.records();
-    const auto r = op();
-    if (r.ok()) return ::testing::AssertionFailure() << "succeeded, expected " << status_name(s);
-    if (r.error().code != s) {
-        return ::testing::AssertionFailure()
-               << "failed with " << status_name(r.error().code) << ", expected " << status_name(s);
-    }
-    if (w.records() != n) return ::testing::AssertionFailure() << "appended " << (w.records() - n) << " record(s)";
-    if (!(*before == w.st())) return ::testing::AssertionFailure() << "changed the nucleus state";
-    return ::testing::AssertionSuccess();
-}
-
-std::uint32_t holders(const World& w, ObjectRef o) {
-    std::uint32_t n = 0;
-    for (std::uint32_t t = 0; t < kMaxPartitions; ++t) {
-        for (const CapSpace::Slot& s : w.st().caps.table(t)) n += (s.live && s.cap.object == o) ? 1u : 0u;
-    }
-    return n;
-}
 
 // Rights of the one capability `holder` has to `o`; 0xffffffff if it has none or several.
 std::uint32_t rights_of(const World& w, PartitionId holder, ObjectRef o) {

@@ -13,6 +13,8 @@
 namespace rvm {
 namespace {
 
+using test::holders;
+using test::refused;
 using test::World;
 using PS = PartitionState;
 using TS = TaskState;
@@ -20,32 +22,6 @@ using TS = TaskState;
 template <typename T>
 rvm_status code_of(const KResult<T>& r) {
     return r.ok() ? RVM_OK : r.error().code;
-}
-
-// Runs `op`, which must fail with `s` without changing any state or
-// appending any witness record.
-template <typename F>
-::testing::AssertionResult refused(World& w, rvm_status s, F&& op) {
-    const auto before = std::make_unique<NucleusState>(w.st());
-    const std::size_t n = w.records();
-    const auto r = op();
-    if (r.ok()) return ::testing::AssertionFailure() << "succeeded, expected " << status_name(s);
-    if (r.error().code != s) {
-        return ::testing::AssertionFailure()
-               << "failed with " << status_name(r.error().code) << ", expected " << status_name(s);
-    }
-    if (w.records() != n) return ::testing::AssertionFailure() << "appended " << (w.records() - n) << " record(s)";
-    if (!(*before == w.st())) return ::testing::AssertionFailure() << "changed the nucleus state";
-    return ::testing::AssertionSuccess();
-}
-
-// Live capabilities, in every table, naming `o`.
-std::uint32_t holders(const World& w, ObjectRef o) {
-    std::uint32_t n = 0;
-    for (std::uint32_t t = 0; t < kMaxPartitions; ++t) {
-        for (const CapSpace::Slot& s : w.st().caps.table(t)) n += (s.live && s.cap.object == o) ? 1u : 0u;
-    }
-    return n;
 }
 
 std::uint8_t flag_byte(const WitnessRecord& r, unsigned which) {

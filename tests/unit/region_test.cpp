@@ -14,33 +14,12 @@
 namespace rvm {
 namespace {
 
+using test::holders;
+using test::refused;
 using test::World;
 
 constexpr std::uint32_t kAllButWrite = RVM_RIGHTS_ALL & ~RVM_RIGHT_WRITE;
 constexpr std::uint64_t kMaxPages = std::uint64_t{1} << (BuddyAllocator::kMaxSpaceShift - 12);
-
-template <typename F>
-::testing::AssertionResult refused(World& w, rvm_status s, F&& op) {
-    const auto before = std::make_unique<NucleusState>(w.st());
-    const std::size_t n = w.records();
-    const auto r = op();
-    if (r.ok()) return ::testing::AssertionFailure() << "succeeded, expected " << status_name(s);
-    if (r.error().code != s) {
-        return ::testing::AssertionFailure()
-               << "failed with " << status_name(r.error().code) << ", expected " << status_name(s);
-    }
-    if (w.records() != n) return ::testing::AssertionFailure() << "appended " << (w.records() - n) << " record(s)";
-    if (!(*before == w.st())) return ::testing::AssertionFailure() << "changed the nucleus state";
-    return ::testing::AssertionSuccess();
-}
-
-std::uint32_t holders(const World& w, ObjectRef o) {
-    std::uint32_t n = 0;
-    for (std::uint32_t t = 0; t < kMaxPartitions; ++t) {
-        for (const CapSpace::Slot& s : w.st().caps.table(t)) n += (s.live && s.cap.object == o) ? 1u : 0u;
-    }
-    return n;
-}
 
 // The one capability `holder` has to `o` (fails the test if it has another number).
 const Capability* only_cap(const World& w, PartitionId holder, ObjectRef o) {
