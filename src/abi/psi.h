@@ -60,18 +60,34 @@ enum rvm_psi_state {
 
 /* Hypercalls (numbers in hypercall.h):
  *   RVM_HC_PSI_REGISTER  1: guest address of a struct rvm_psi_page, or 0 for none.
- *                        Registers the calling partition as a reporting guest
- *                        (again: no change). The page must be 64-byte aligned
- *                        and carry the magic and version (else RVM_E_INVALID, 1).
- *   RVM_HC_PSI_UPDATE    1: own ratio (ppm), 2: committed, 3: deferred.
- *                        Before REGISTER: RVM_E_STATE.
- *   RVM_HC_PSI_QUERY     1: RVM_PSI_QUERY_*. Returns a ratio in ppm.
+ *                        Registers the calling partition as a reporting guest;
+ *                        returns 0. Idempotent: registering again changes
+ *                        nothing and returns 0 (seed 001 re-registers after a
+ *                        migration). The shared page is not served yet: a
+ *                        non-zero argument 1 -> RVM_E_NOT_SUPPORTED, arg 1.
+ *                        (Once served: 64-byte aligned, magic and version,
+ *                        else RVM_E_INVALID, 1.)
+ *   RVM_HC_PSI_UPDATE    1: own ratio (ppm, <= RVM_PSI_RATIO_ONE, else
+ *                        RVM_E_INVALID arg 1), 2: committed, 3: deferred.
+ *                        Returns 0. Before REGISTER: RVM_E_STATE (the ratio
+ *                        is checked first).
+ *   RVM_HC_PSI_QUERY     1: RVM_PSI_QUERY_* (else RVM_E_INVALID arg 1).
+ *                        Returns the value the selector names.
  *   RVM_HC_PSI_HIBERNATE 1: RVM_PSI_POWER_*; C0, C1, C3, C6 map to the
- *                        partition states Active, Suspended, Warm, Dormant. */
+ *                        partition states Active, Suspended, Warm, Dormant.
+ *                        Served today: C0 returns 0 at once; C1 gives up the
+ *                        CPU as RVM_HC_YIELD does and returns 0 (a bounded
+ *                        suspension of the calling task only). C3 and C6:
+ *                        RVM_E_NOT_SUPPORTED arg 1; any other value:
+ *                        RVM_E_INVALID arg 1. Needs no REGISTER. */
 enum rvm_psi_query {
     RVM_PSI_QUERY_GUESTS = 0, /* seed 001: weighted average of registered guests' reports */
     RVM_PSI_QUERY_HOST = 1,   /* host-observed ratio over every vCPU */
-    RVM_PSI_QUERY_SELF = 2    /* host-observed ratio of the caller's partition */
+    RVM_PSI_QUERY_SELF = 2,   /* host-observed ratio of the caller's partition */
+    /* The caller's resource allowance from the policy (DESIGN.md 6), per
+     * mille (1000 = full): from max(RVM_PSI_QUERY_SELF, its own report). */
+    RVM_PSI_QUERY_CPU_PERMILLE = 3,
+    RVM_PSI_QUERY_MEM_PERMILLE = 4
 };
 
 enum rvm_psi_power { RVM_PSI_POWER_C0 = 0, RVM_PSI_POWER_C1 = 1, RVM_PSI_POWER_C3 = 3, RVM_PSI_POWER_C6 = 6 };

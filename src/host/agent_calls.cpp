@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "abi/hypercall.h"
+#include "abi/psi.h"
 
 namespace rvm::host {
 
@@ -52,6 +53,55 @@ CallResult spawn_call(const PartitionCallContext& ctx, const backend::Regs& r, c
     return out;
 }
 
+CallResult status_result(const Status& s) { return resume(static_cast<std::uint64_t>(s.to_ret())); }
+
+// Seed 001 Ψ calls (abi/psi.h): argument checks here, state in the monitor's
+// engine. A context without a monitor serves none of them.
+CallResult psi_call(const PartitionCallContext& ctx, const backend::Regs& r) {
+    if (ctx.psi == nullptr) return error(RVM_E_NOT_SUPPORTED, 0);
+    PsiMonitor& psi = *ctx.psi;
+    switch (r.rax) {
+        case RVM_HC_PSI_REGISTER: {
+            if (r.rdi != 0) return error(RVM_E_NOT_SUPPORTED, 1);  // the shared page is not served yet
+            const auto g = psi.guest_register(ctx.partition);
+            return g ? resume(0) : status_result(g.error());
+        }
+        case RVM_HC_PSI_UPDATE: {
+            if (r.rdi > RVM_PSI_RATIO_ONE) return error(RVM_E_INVALID, 1);
+            const PsiGuestReport report{static_cast<std::uint32_t>(r.rdi), r.rsi, r.rdx};
+            const auto u = psi.guest_update(ctx.partition, report);
+            return u ? resume(0) : status_result(u.error().at(u.error().code == RVM_E_INVALID ? 1 : 0));
+        }
+        case RVM_HC_PSI_QUERY: {
+            switch (r.rdi) {
+                case RVM_PSI_QUERY_GUESTS: return resume(psi.host_view().guest_ratio_ppm);
+                case RVM_PSI_QUERY_HOST: return resume(psi.host_view().ratio_ppm);
+                case RVM_PSI_QUERY_SELF: {
+                    const auto v = psi.partition_view(ctx.partition);
+                    return v ? resume(v.value().ratio_ppm) : status_result(v.error());
+                }
+                case RVM_PSI_QUERY_CPU_PERMILLE:
+                case RVM_PSI_QUERY_MEM_PERMILLE: {
+                    const auto d = psi.policy(ctx.partition);
+                    if (!d) return status_result(d.error());
+                    return resume(r.rdi == RVM_PSI_QUERY_CPU_PERMILLE ? d.value().cpu_permille
+                                                                      : d.value().mem_permille);
+                }
+                default: return error(RVM_E_INVALID, 1);
+            }
+        }
+        default: {  // RVM_HC_PSI_HIBERNATE
+            switch (r.rdi) {
+                case RVM_PSI_POWER_C0: return resume(0);
+                case RVM_PSI_POWER_C1: return CallResult{CallResult::Next::Yield, 0, 0, {}, {}};
+                case RVM_PSI_POWER_C3:
+                case RVM_PSI_POWER_C6: return error(RVM_E_NOT_SUPPORTED, 1);
+                default: return error(RVM_E_INVALID, 1);
+            }
+        }
+    }
+}
+
 }  // namespace
 
 bool LogLimiter::take(std::uint64_t now_ns) {
@@ -84,6 +134,10 @@ CallResult handle_hypercall(const PartitionCallContext& ctx, const backend::Regs
         case RVM_HC_CLOCK: return resume(now_ns - ctx.start_ns);
         case RVM_HC_INFO: return info_call(ctx, r);
         case RVM_HC_TASK_SPAWN: return spawn_call(ctx, r, f);
+        case RVM_HC_PSI_REGISTER:
+        case RVM_HC_PSI_UPDATE:
+        case RVM_HC_PSI_QUERY:
+        case RVM_HC_PSI_HIBERNATE: return psi_call(ctx, r);
         default: {
             std::lock_guard<std::mutex> g(ctx.kernel_mu);
             return resume(static_cast<std::uint64_t>(ctx.syscalls.dispatch(ctx.partition, f, ctx.memory)));

@@ -12,6 +12,7 @@
 #include "abi/agent.h"
 #include "backend/vcpu_exit.hpp"
 #include "host/agent_memory.hpp"
+#include "host/psi_monitor.hpp"
 #include "nucleus/syscalls.hpp"
 
 namespace rvm::host {
@@ -55,6 +56,8 @@ struct PartitionCallContext {
     std::uint64_t start_ns = 0;
     LogLimiter& log_limiter;
     std::mutex& limiter_mu;
+    // Ψ (RVM_HC_PSI_*); null: those calls return RVM_E_NOT_SUPPORTED.
+    PsiMonitor* psi = nullptr;
 };
 
 [[nodiscard]] CallResult handle_hypercall(const PartitionCallContext& ctx, const backend::Regs& regs,

@@ -80,8 +80,8 @@ void AgentRunner::task_exited(AgentPartition& p, AgentTask& t, std::uint64_t cod
 }
 
 void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
-    const PartitionCallContext ctx{p.id,   kernel_,    syscalls_, kernel_mu_,  *p.memory,
-                                   p.info, p.start_ns, p.limiter, p.limiter_mu};
+    const PartitionCallContext ctx{p.id,   kernel_,    syscalls_, kernel_mu_,   *p.memory,
+                                   p.info, p.start_ns, p.limiter, p.limiter_mu, &psi_};
     TaskHooks hooks;
     hooks.stopped = [&] { return p.stop.load(); };
     hooks.wait_while_suspended = [&] {

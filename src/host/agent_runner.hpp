@@ -60,6 +60,7 @@ public:
     [[nodiscard]] std::vector<PartitionReport> reports() const;
     [[nodiscard]] AgentPartition& partition(std::size_t i) { return *parts_[i]; }
     [[nodiscard]] std::mutex& kernel_mutex() { return kernel_mu_; }
+    [[nodiscard]] const PsiMonitor& psi() const { return psi_; }
 
 private:
     void run_task(AgentPartition& p, AgentTask& t);

@@ -85,4 +85,29 @@ PsiSummary PsiMonitor::summary(PartitionId p) const {
     return s;
 }
 
+KResult<void> PsiMonitor::guest_register(PartitionId p) {
+    std::lock_guard<std::mutex> g(mu_);
+    return engine_->guest_register(p);
+}
+
+KResult<void> PsiMonitor::guest_update(PartitionId p, const PsiGuestReport& report) {
+    std::lock_guard<std::mutex> g(mu_);
+    return engine_->guest_update(p, report);
+}
+
+KResult<PsiPartitionView> PsiMonitor::partition_view(PartitionId p) const {
+    std::lock_guard<std::mutex> g(mu_);
+    return engine_->partition_view(p);
+}
+
+PsiHostView PsiMonitor::host_view() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return engine_->host_view();
+}
+
+KResult<PsiDecision> PsiMonitor::policy(PartitionId p) const {
+    std::lock_guard<std::mutex> g(mu_);
+    return engine_->policy(p);
+}
+
 }  // namespace rvm::host

@@ -44,6 +44,14 @@ public:
     void sample(std::uint64_t now_ns);
 
     [[nodiscard]] PsiSummary summary(PartitionId p) const;
+
+    // Seed 001's guest side (RVM_HC_PSI_*): the engine's calls under the
+    // monitor's mutex, so task threads may call them concurrently with sample().
+    KResult<void> guest_register(PartitionId p);
+    KResult<void> guest_update(PartitionId p, const PsiGuestReport& report);
+    [[nodiscard]] KResult<PsiPartitionView> partition_view(PartitionId p) const;
+    [[nodiscard]] PsiHostView host_view() const;
+    [[nodiscard]] KResult<PsiDecision> policy(PartitionId p) const;
     [[nodiscard]] bool kvm_stats() const { return kvm_stats_; }
 
 private:

@@ -23,6 +23,7 @@
 #include "abi/agent.h"
 #include "abi/hypercall.h"
 #include "abi/object.h"
+#include "abi/psi.h"
 #include "abi/status.h"
 #include "abi/version.h"
 
@@ -198,6 +199,27 @@ static inline rvm_ret_t rvm_info(struct rvm_info* out) {
 #if defined(__cplusplus) && defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
+
+/* ---------------------------------------------------------------------------
+ * Ψ (transition intensity, seed 001; abi/psi.h). Not Linux PSI. Ratios are
+ * parts per million (0..RVM_PSI_RATIO_ONE).
+ * ------------------------------------------------------------------------- */
+
+/* Registers the partition as a reporting guest (idempotent). Returns 0. */
+static inline rvm_ret_t rvm_psi_register(void) { return rvm_hypercall1(RVM_HC_PSI_REGISTER, 0); }
+
+/* Reports the partition's own ratio and its committed / deferred counts.
+ * RVM_E_INVALID arg 1: ratio above RVM_PSI_RATIO_ONE; RVM_E_STATE: not registered. */
+static inline rvm_ret_t rvm_psi_update(uint64_t ratio_ppm, uint64_t committed, uint64_t deferred) {
+    return rvm_hypercall3(RVM_HC_PSI_UPDATE, ratio_ppm, committed, deferred);
+}
+
+/* The value named by `what` (enum rvm_psi_query); RVM_E_INVALID arg 1 for an unknown one. */
+static inline rvm_ret_t rvm_psi_query(uint64_t what) { return rvm_hypercall1(RVM_HC_PSI_QUERY, what); }
+
+/* Requests power state `cstate` (enum rvm_psi_power): C0 no-op, C1 yields the
+ * CPU; C3 / C6 RVM_E_NOT_SUPPORTED, anything else RVM_E_INVALID (arg 1). */
+static inline rvm_ret_t rvm_psi_hibernate(uint64_t cstate) { return rvm_hypercall1(RVM_HC_PSI_HIBERNATE, cstate); }
 
 /* ---------------------------------------------------------------------------
  * Tasks.
