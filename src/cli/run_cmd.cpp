@@ -42,6 +42,10 @@ void print_summary(const std::vector<host::PartitionReport>& reports) {
                "hypercalls", "time (ms)", "psi", "psi %", "detail");
     for (const auto& r : reports) {
         std::string detail = r.fault;
+        if (r.throttled_ns > 0) {
+            detail += fmt::format("{}held {:.1f} ms by the Ψ policy", detail.empty() ? "" : "; ",
+                                  static_cast<double>(r.throttled_ns) / 1e6);
+        }
         if (r.log_dropped > 0) {
             detail += fmt::format("{}{} log lines dropped", detail.empty() ? "" : "; ", r.log_dropped);
         }
@@ -113,7 +117,9 @@ int RunCommand::run() const {
             return kExitUsage;
         }
     }
-    fmt::print("rvm: running {} partition(s) from {}\n", m.partitions.size(), manifest_);
+    runner.set_psi_policy(m.run.psi_policy);
+    fmt::print("rvm: running {} partition(s) from {}{}\n", m.partitions.size(), manifest_,
+               m.run.psi_policy ? " (Ψ policy enforced)" : "");
     std::fflush(stdout);
     runner.start();
     runner.wait([&] {

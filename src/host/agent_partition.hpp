@@ -78,6 +78,10 @@ public:
     std::vector<bool> slot_used;
     std::atomic<bool> stop{false};
     std::atomic<bool> suspended{false};
+    // Ψ policy: the partition's vCPUs stay out of the guest until this time
+    // (monotonic ns) -- the duty cycle that enforces its CPU allowance.
+    std::atomic<std::uint64_t> throttle_until{0};
+    std::atomic<std::uint64_t> throttled_ns{0};
     std::atomic<std::uint64_t> exits{0};
     std::atomic<std::uint64_t> hypercalls{0};
     Outcome outcome = Outcome::Running;

@@ -85,9 +85,17 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
     TaskHooks hooks;
     hooks.stopped = [&] { return p.stop.load(); };
     hooks.wait_while_suspended = [&] {
-        if (!p.suspended) return;
-        std::unique_lock<std::mutex> g(p.mu);
-        p.cv.wait(g, [&] { return !p.suspended || p.stop; });
+        if (p.suspended) {
+            std::unique_lock<std::mutex> g(p.mu);
+            p.cv.wait(g, [&] { return !p.suspended || p.stop; });
+        }
+        // The Ψ policy's duty cycle: sit out the rest of this epoch's pause.
+        const std::uint64_t until = p.throttle_until.load();
+        const std::uint64_t now = clock_.now_ns();
+        if (until > now && !p.stop) {
+            std::unique_lock<std::mutex> g(p.mu);
+            p.cv.wait_for(g, std::chrono::nanoseconds(until - now), [&] { return p.stop.load(); });
+        }
     };
     hooks.hypercall = [&](const backend::Regs& regs) {
         ++p.hypercalls;
@@ -134,7 +142,8 @@ void AgentRunner::wait(const std::function<void()>& tick) {
             if (live && now - p.start_ns > p.spec.wall_time_ns) stop(i);
             running = running || live;
         }
-        psi_.sample(now);
+        const std::uint64_t epoch = psi_.sample(now);
+        if (epoch != 0 && psi_policy_) throttle(now, epoch);
         if (tick) tick();
         if (!running) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -143,6 +152,19 @@ void AgentRunner::wait(const std::function<void()>& tick) {
         for (auto& t : p->tasks) {
             if (t->thread.joinable()) t->thread.join();
         }
+    }
+}
+
+// Each epoch, a partition whose allowance is below 1000 per mille is held out
+// of the guest for (1000 - allowance) / 1000 of the next epoch.
+void AgentRunner::throttle(std::uint64_t now, std::uint64_t epoch_ns) {
+    for (auto& p : parts_) {
+        const std::uint32_t cpu = psi_.summary(p->id).cpu_permille;
+        if (cpu >= 1000 || p->stop) continue;
+        const std::uint64_t pause = epoch_ns * (1000u - cpu) / 1000u;
+        p->throttle_until = now + pause;
+        p->throttled_ns += pause;
+        p->kick_all();
     }
 }
 
@@ -204,6 +226,7 @@ std::vector<PartitionReport> AgentRunner::reports() const {
         r.run_ns = (p->end_ns != 0 ? p->end_ns : clock_.now_ns()) - p->start_ns;
         r.fault = p->fault;
         r.psi = psi_.summary(p->id);
+        r.throttled_ns = p->throttled_ns;
         {
             std::lock_guard<std::mutex> lg(p->limiter_mu);
             r.log_dropped = p->limiter.dropped();

@@ -29,7 +29,8 @@ struct PartitionReport {
     std::uint64_t run_ns = 0;
     std::uint64_t log_dropped = 0;
     std::string fault;
-    PsiSummary psi;  // Ψ (transition intensity) over the last window
+    PsiSummary psi;                  // Ψ (transition intensity) over the last window
+    std::uint64_t throttled_ns = 0;  // time held out of the guest by the Ψ policy
 };
 
 class AgentRunner {
@@ -54,6 +55,9 @@ public:
     [[nodiscard]] KResult<void> resume(std::size_t i);
     // Ends a partition now (its outcome becomes TimedOut unless it already ended).
     void stop(std::size_t i);
+    // Enforce the Ψ policy's CPU allowance by duty-cycling each partition's
+    // vCPUs every epoch (off by default; seed 001's bands, DESIGN.md 6).
+    void set_psi_policy(bool on) { psi_policy_ = on; }
     // Destroys every partition in the nucleus (witnessed) after wait().
     void destroy_all();
 
@@ -67,6 +71,7 @@ private:
     void start_task(AgentPartition& p, AgentTask& t);
     void fail(AgentPartition& p, FailReason reason, std::uint64_t rip, const std::string& why);
     void task_exited(AgentPartition& p, AgentTask& t, std::uint64_t code);
+    void throttle(std::uint64_t now, std::uint64_t epoch_ns);
 
     Kernel& kernel_;
     const Clock& clock_;
@@ -75,6 +80,7 @@ private:
     std::mutex kernel_mu_;
     Syscalls syscalls_;
     PsiMonitor psi_;
+    bool psi_policy_ = false;
     std::vector<std::unique_ptr<AgentPartition>> parts_;
 };
 

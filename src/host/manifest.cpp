@@ -59,7 +59,7 @@ constexpr std::uint64_t kPage = 4 * kKiB;
 constexpr std::uint64_t kMaxWallMs = 7ULL * 24 * 3600 * 1000;  // a week
 
 constexpr std::string_view kRootKeys[] = {"run", "partition"};
-constexpr std::string_view kRunKeys[] = {"wall_time", "witness", "agent_dir"};
+constexpr std::string_view kRunKeys[] = {"wall_time", "witness", "agent_dir", "psi_policy"};
 constexpr std::string_view kPartitionKeys[] = {"name",  "agent",     "memory",   "tasks", "max_tasks",
                                                "stack", "wall_time", "log_rate", "arg"};
 
@@ -333,6 +333,11 @@ Result<RunConfig, ManifestError> read_run(const Context& ctx, const toml::table&
     auto dir = read_string(s, "agent_dir", false);
     if (!dir) return Fail{dir.error()};
     if (dir.value()) run.agent_dir = resolve(ctx.base, *dir.value()).string();
+    if (const toml::node* pol = s.table.get("psi_policy")) {
+        const auto* b = pol->as_boolean();
+        if (b == nullptr) return wrong_type(s, "psi_policy", *pol, "a boolean");
+        run.psi_policy = b->get();
+    }
     return run;
 }
 

@@ -30,6 +30,7 @@ struct RunConfig {
     std::chrono::milliseconds wall_time{30'000};
     std::string witness_path;  // resolved; empty when no witness log is asked for
     std::string agent_dir;     // resolved; relative agent paths start here
+    bool psi_policy = false;   // enforce the Ψ CPU allowance by duty cycling
 };
 
 struct PartitionSpec {

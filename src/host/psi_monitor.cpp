@@ -54,18 +54,19 @@ void PsiMonitor::retire_task(TaskId t) {
     (void)tasks_.erase(t.raw());
 }
 
-void PsiMonitor::sample(std::uint64_t now_ns) {
+std::uint64_t PsiMonitor::sample(std::uint64_t now_ns) {
     std::lock_guard<std::mutex> g(mu_);
     if (last_ns_ == 0) {
         last_ns_ = now_ns;
-        return;
+        return 0;
     }
     const std::uint64_t len = now_ns - last_ns_;
-    if (len < epoch_ns_) return;
+    if (len < epoch_ns_) return 0;
     last_ns_ = now_ns;
     ++epoch_;
     const PsiEpoch e{epoch_, len < kPsiMaxEpochNs ? len : kPsiMaxEpochNs};
     for (const auto& [raw, task] : tasks_) (void)engine_->observe(TaskId::from_raw(raw), read(task), e);
+    return e.length_ns;
 }
 
 PsiSummary PsiMonitor::summary(PartitionId p) const {

@@ -40,8 +40,9 @@ public:
     // The task ended: stop sampling it; its epochs stay in the aggregates.
     void retire_task(TaskId t);
 
-    // Observes every attached vCPU if an epoch has passed since the last call.
-    void sample(std::uint64_t now_ns);
+    // Observes every attached vCPU if an epoch has passed since the last call;
+    // returns the length of the epoch it closed (0: none).
+    std::uint64_t sample(std::uint64_t now_ns);
 
     [[nodiscard]] PsiSummary summary(PartitionId p) const;
 

@@ -40,3 +40,29 @@ TEST_F(PsiClassification, ComputeIsActiveAndAHypercallStormIsTransitioning) {
 
 }  // namespace
 }  // namespace rvm::test
+
+namespace rvm::test {
+namespace {
+
+TEST_F(PsiClassification, PolicyHoldsBackTheStormNotTheComputeLoop) {
+    AgentWorld w(sys());
+    w.runner.set_psi_policy(true);
+    host::AgentSpec storm = agent_spec("storm", RVM_AGENT_NULL_ELF);
+    storm.arg = 20'000;
+    const std::size_t s = w.add(storm);
+    host::AgentSpec spin = agent_spec("spin", RVM_AGENT_SPIN_ELF);
+    spin.wall_time_ns = 300'000'000;
+    const std::size_t c = w.add(spin);
+    w.runner.start();
+    w.runner.wait();
+    const auto reps = w.runner.reports();
+    ASSERT_EQ(reps.size(), 2u);
+    EXPECT_EQ(reps[s].outcome, host::Outcome::Exited);
+    // Held out of the guest for part of its epochs (50 % band while transitioning).
+    EXPECT_GT(reps[s].throttled_ns, 0u);
+    EXPECT_EQ(reps[c].throttled_ns, 0u);
+    EXPECT_EQ(reps[c].psi.cpu_permille, 1000u);
+}
+
+}  // namespace
+}  // namespace rvm::test

@@ -195,6 +195,12 @@ TEST_F(Manifest, WrongTypesNameKeyAndExpectedType) {
     refused("run = 1\n" + with(""), ManifestErrc::kWrongType, {"'run' must be a table"});
     refused("[run]\nwitness = 1\n" + with(""), ManifestErrc::kWrongType, {"'witness' in [run]", "a string"});
     refused("[run]\nagent_dir = false\n" + with(""), ManifestErrc::kWrongType, {"'agent_dir' in [run]"});
+    refused("[run]\npsi_policy = \"yes\"\n" + with(""), ManifestErrc::kWrongType,
+            {"'psi_policy' in [run]", "a boolean"});
+    const auto pol = parse("[run]\npsi_policy = true\n" + with(""));
+    ASSERT_TRUE(pol.ok()) << pol.error().message();
+    EXPECT_TRUE(pol.value().run.psi_policy);
+    EXPECT_FALSE(parse(with("")).value().run.psi_policy);
     refused("[partition]\nname = \"a\"\n", ManifestErrc::kWrongType, {"'partition' must be an array of tables"});
     refused("partition = [1]\n", ManifestErrc::kWrongType, {"partition #1 must be a table"});
 }
