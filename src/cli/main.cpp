@@ -22,6 +22,7 @@ int run(int argc, char** argv) {
         "Docs: README.md, docs/abi.md (guest ABI), docs/manifest.md, docs/witness-format.md.");
     rvm::cli::WitnessCommand witness(app);
     rvm::cli::RunCommand run_cmd(app);
+    rvm::cli::StatsCommand stats_cmd(app);
 
     rvm::host::DemoOptions demo_options;
     int demo_exit = 0;
@@ -41,6 +42,7 @@ int run(int argc, char** argv) {
     }
     if (demo->parsed()) return demo_exit;
     if (app.got_subcommand("run")) return run_cmd.exit_code();
+    if (app.got_subcommand("stats")) return stats_cmd.exit_code();
     return witness.exit_code();
 }
 

@@ -13,6 +13,7 @@
 #include "host/monotonic_clock.hpp"
 #include "host/posix_io.hpp"
 #include "host/sodium_hash.hpp"
+#include "host/stats_report.hpp"
 #include "host/witness_file.hpp"
 
 namespace rvm::cli {
@@ -63,6 +64,9 @@ RunCommand::RunCommand(CLI::App& app) {
     CLI::App* run = app.add_subcommand("run", "Start the agent partitions a TOML manifest describes on KVM");
     run->add_option("manifest", manifest_, "Manifest file (docs/manifest.md)")->required();
     run->add_option("--witness", witness_, "Witness log to create (overrides the manifest's [run] witness)");
+    run->add_option("--stats", stats_,
+                    "Write the Ψ and exit statistics of every partition and vCPU as JSON to this new file "
+                    "(read it with `rvm stats`)");
     run->callback([this] { exit_code_ = this->run(); });
 }
 
@@ -126,8 +130,14 @@ int RunCommand::run() const {
         if (writer && writer->wants_flush()) (void)writer->flush();
     });
     const auto reports = runner.reports();
+    const std::string stats_doc = host::stats_json(reports, runner.psi().host_view());
     runner.destroy_all();
     print_summary(reports);
+    if (!stats_.empty()) {
+        const auto* b = reinterpret_cast<const std::uint8_t*>(stats_doc.data());  // SAFETY: viewing chars as bytes
+        const auto w = host::write_new_file(stats_, std::span<const std::uint8_t>(b, stats_doc.size()), 0644);
+        if (!w) fmt::print(stderr, "rvm: cannot write statistics to {}: {}\n", stats_, host::describe(w.error()));
+    }
 
     const WitnessHead head = log.head();
     if (writer) {
@@ -140,6 +150,30 @@ int RunCommand::run() const {
     for (const auto& r : reports)
         bad = bad || r.outcome == host::Outcome::Failed || r.outcome == host::Outcome::TimedOut;
     return bad ? 1 : 0;
+}
+
+StatsCommand::StatsCommand(CLI::App& app) {
+    CLI::App* stats = app.add_subcommand(
+        "stats", "Show the per-partition and per-vCPU Ψ (transition intensity) state and exit counts of a run");
+    stats->add_option("file", file_, "Statistics written by `rvm run --stats FILE`")->required();
+    stats->add_flag("--json", json_, "Print the report as JSON instead of a table");
+    stats->callback([this] { exit_code_ = show(); });
+}
+
+int StatsCommand::show() const {
+    const auto bytes = host::read_file(file_, host::kStatsMaxBytes);
+    if (!bytes) {
+        fmt::print(stderr, "rvm: {}: {}\n", file_, host::describe(bytes.error()));
+        return kExitUsage;
+    }
+    const std::string text(bytes.value().begin(), bytes.value().end());
+    const auto out = host::render_stats(text, json_);
+    if (!out) {
+        fmt::print(stderr, "rvm: {}: {}\n", file_, out.error());
+        return kExitUsage;
+    }
+    fmt::print("{}", out.value());
+    return 0;
 }
 
 }  // namespace rvm::cli

@@ -10,6 +10,21 @@ class App;
 
 namespace rvm::cli {
 
+// `rvm stats FILE [--json]`: show a stats report `rvm run --stats` wrote.
+class StatsCommand {
+public:
+    explicit StatsCommand(CLI::App& app);
+    StatsCommand(const StatsCommand&) = delete;
+    StatsCommand& operator=(const StatsCommand&) = delete;
+    [[nodiscard]] int exit_code() const { return exit_code_; }
+
+private:
+    [[nodiscard]] int show() const;
+    std::string file_;
+    bool json_ = false;
+    int exit_code_ = 0;
+};
+
 class RunCommand {
 public:
     explicit RunCommand(CLI::App& app);
@@ -22,6 +37,7 @@ private:
 
     std::string manifest_;
     std::string witness_;
+    std::string stats_;
     int exit_code_ = 0;
 };
 

@@ -227,6 +227,7 @@ std::vector<PartitionReport> AgentRunner::reports() const {
         r.fault = p->fault;
         r.psi = psi_.summary(p->id);
         r.throttled_ns = p->throttled_ns;
+        r.vcpus = psi_.vcpus(p->id);
         {
             std::lock_guard<std::mutex> lg(p->limiter_mu);
             r.log_dropped = p->limiter.dropped();

@@ -31,6 +31,7 @@ struct PartitionReport {
     std::string fault;
     PsiSummary psi;                  // Ψ (transition intensity) over the last window
     std::uint64_t throttled_ns = 0;  // time held out of the guest by the Ψ policy
+    std::vector<PsiMonitor::VcpuStats> vcpus;
 };
 
 class AgentRunner {

@@ -39,7 +39,7 @@ PsiSample PsiMonitor::read(const Task& t) const {
 
 void PsiMonitor::attach_task(PartitionId p, TaskId t, int vcpu_fd, const std::atomic<std::uint64_t>* exits,
                              const std::atomic<std::uint64_t>* hypercalls) {
-    Task task{p, std::nullopt, exits, hypercalls};
+    Task task{p, std::nullopt, exits, hypercalls, false, {}};
     if (vcpu_fd >= 0) {
         auto s = kvm::KvmStats::open(vcpu_fd);
         if (s) task.stats.emplace(std::move(s.value()));
@@ -51,7 +51,24 @@ void PsiMonitor::attach_task(PartitionId p, TaskId t, int vcpu_fd, const std::at
 
 void PsiMonitor::retire_task(TaskId t) {
     std::lock_guard<std::mutex> g(mu_);
-    (void)tasks_.erase(t.raw());
+    const auto it = tasks_.find(t.raw());
+    if (it == tasks_.end()) return;
+    it->second.last = read(it->second);
+    it->second.retired = true;
+    it->second.stats.reset();  // its fd: the vCPU is done
+}
+
+std::vector<PsiMonitor::VcpuStats> PsiMonitor::vcpus(PartitionId p) const {
+    std::lock_guard<std::mutex> g(mu_);
+    std::vector<VcpuStats> out;
+    for (const auto& [raw, task] : tasks_) {
+        if (!(task.partition == p)) continue;
+        const TaskId id = TaskId::from_raw(raw);
+        const auto v = engine_->vcpu_view(id);
+        out.push_back(
+            VcpuStats{id, v ? v.value() : PsiVcpuView{}, task.retired ? task.last : read(task), !task.retired});
+    }
+    return out;
 }
 
 std::uint64_t PsiMonitor::sample(std::uint64_t now_ns) {
@@ -65,7 +82,9 @@ std::uint64_t PsiMonitor::sample(std::uint64_t now_ns) {
     last_ns_ = now_ns;
     ++epoch_;
     const PsiEpoch e{epoch_, len < kPsiMaxEpochNs ? len : kPsiMaxEpochNs};
-    for (const auto& [raw, task] : tasks_) (void)engine_->observe(TaskId::from_raw(raw), read(task), e);
+    for (const auto& [raw, task] : tasks_) {
+        if (!task.retired) (void)engine_->observe(TaskId::from_raw(raw), read(task), e);
+    }
     return e.length_ns;
 }
 

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "backend/kvm/kvm_stats.hpp"
 #include "nucleus/psi_engine.hpp"
@@ -55,12 +56,24 @@ public:
     [[nodiscard]] KResult<PsiDecision> policy(PartitionId p) const;
     [[nodiscard]] bool kvm_stats() const { return kvm_stats_; }
 
+    // One vCPU as `rvm stats` shows it: its Ψ view and its cumulative counters
+    // (KVM's binary statistics when the host has them).
+    struct VcpuStats {
+        TaskId task;
+        PsiVcpuView view;
+        PsiSample counters;
+        bool running = false;
+    };
+    [[nodiscard]] std::vector<VcpuStats> vcpus(PartitionId p) const;
+
 private:
     struct Task {
         PartitionId partition;
         std::optional<kvm::KvmStats> stats;
         const std::atomic<std::uint64_t>* exits = nullptr;
         const std::atomic<std::uint64_t>* hypercalls = nullptr;
+        bool retired = false;
+        PsiSample last;  // counters at retirement
     };
     [[nodiscard]] PsiSample read(const Task& t) const;
 
