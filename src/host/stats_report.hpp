@@ -14,7 +14,13 @@ namespace rvm::host {
 
 inline constexpr std::size_t kStatsMaxBytes = 16u << 20;
 
-// The JSON document (format "rvm-stats-v1", documented in docs/manifest.md).
+// The JSON document, format "rvm-stats-v1": {"format", "host": {partitions,
+// vcpus, psi_ratio_percent, transitions_per_s, guest_ratio_percent},
+// "partitions": [{name, state, exit_code, run_ms, psi_state,
+// psi_ratio_percent, transitions_per_s, cpu_permille, mem_permille,
+// throttled_ms, "vcpus": [{task, running, psi_state, psi_ratio_percent,
+// transitions_per_s, epochs, "counters": {exits, io_exits, mmio_exits,
+// irq_injections, halt_exits, insn_emulation, hypercalls}}]}]}.
 [[nodiscard]] std::string stats_json(const std::vector<PartitionReport>& reports, const PsiHostView& host);
 
 // Renders a JSON document as a table (or re-emits it, normalized, when
