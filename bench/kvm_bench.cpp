@@ -41,6 +41,7 @@
 #include "host/monotonic_clock.hpp"
 #include "host/posix_io.hpp"
 #include "host/sodium_hash.hpp"
+#include "kvm_bench_env.hpp"
 #include "nucleus/witness_log.hpp"
 
 namespace {
@@ -54,46 +55,25 @@ constexpr std::uint64_t kLoopIterations = 1ull << 28;  // agent_loop's LOOP_DEFA
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-std::vector<std::uint8_t> read_agent(const char* path) {
-    auto r = host::read_file(path, 64u << 20);
-    return r ? std::move(r.value()) : std::vector<std::uint8_t>{};
-}
-
 // What every RVM-side benchmark shares: KVM, a nucleus with an in-memory
 // witness log (as `rvm run` without a witness path), and the agent images.
-struct RvmEnv {
-    host::SodiumHash hash;
-    host::MonotonicClock clock;
-    std::unique_ptr<WitnessLog> log;
-    std::unique_ptr<Kernel> kernel;
+struct RvmEnv : bench::KvmBenchEnv {
     std::mutex kernel_mu;
-    std::optional<kvm::KvmSystem> sys;
     std::unique_ptr<Syscalls> syscalls;
     std::vector<std::uint8_t> null_elf;
     std::vector<std::uint8_t> loop_elf;
     std::vector<std::uint8_t> exitcode_elf;
-    std::string error;
 
     RvmEnv() {
-        auto s = kvm::KvmSystem::open();
-        if (!s) {
-            error = "KVM unavailable: " + kvm::describe(s.error());
-            return;
-        }
-        sys.emplace(std::move(s.value()));
-        if (!host::sodium_ready()) {
-            error = "libsodium unavailable (KVM benchmarks need it)";
-            return;
-        }
-        log = std::make_unique<WitnessLog>(hash, clock, host::random_mac_key(), nullptr);
-        kernel = std::make_unique<Kernel>(KernelEnv{hash, clock, host::random_mac_key(), ProofPolicy{}, log.get()});
+        if (!error.empty()) return;
         syscalls = std::make_unique<Syscalls>(*kernel);
 #if defined(RVM_AGENT_NULL_ELF) && defined(RVM_AGENT_LOOP_ELF) && defined(RVM_AGENT_EXITCODE_ELF)
-        null_elf = read_agent(RVM_AGENT_NULL_ELF);
-        loop_elf = read_agent(RVM_AGENT_LOOP_ELF);
-        exitcode_elf = read_agent(RVM_AGENT_EXITCODE_ELF);
+        null_elf = agent(RVM_AGENT_NULL_ELF);
+        loop_elf = agent(RVM_AGENT_LOOP_ELF);
+        exitcode_elf = agent(RVM_AGENT_EXITCODE_ELF);
+#else
+        error = "agent ELFs were not built (KVM benchmarks)";
 #endif
-        if (null_elf.empty() || loop_elf.empty() || exitcode_elf.empty()) error = "agent ELFs missing (KVM benchmarks)";
     }
 
     static RvmEnv& get() {

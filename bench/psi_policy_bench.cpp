@@ -32,6 +32,7 @@
 #include "host/monotonic_clock.hpp"
 #include "host/posix_io.hpp"
 #include "host/sodium_hash.hpp"
+#include "kvm_bench_env.hpp"
 #include "nucleus/witness_log.hpp"
 
 namespace {
@@ -42,34 +43,18 @@ constexpr std::uint64_t kLoopIterations = 1ull << 29;  // ~0.2-0.5 s of dec/jnz 
 constexpr std::uint64_t kBurstyCalls = 15'000;         // ~0.4 s alone at PVM's ~25 us a round trip
 constexpr std::uint64_t kLatencyMode = 1ull << 63;     // psi_stress.c's PSI_STRESS_LATENCY_MODE
 
-struct PolicyEnv {
-    host::SodiumHash hash;
-    host::MonotonicClock clock;
-    std::unique_ptr<WitnessLog> log;
-    std::unique_ptr<Kernel> kernel;
-    std::optional<kvm::KvmSystem> sys;
+struct PolicyEnv : bench::KvmBenchEnv {
     std::vector<std::uint8_t> loop_elf;
     std::vector<std::uint8_t> stress_elf;
-    std::string error;
 
     PolicyEnv() {
-        auto s = kvm::KvmSystem::open();
-        if (!s) {
-            error = "KVM unavailable: " + kvm::describe(s.error());
-            return;
-        }
-        sys.emplace(std::move(s.value()));
-        if (!host::sodium_ready()) {
-            error = "libsodium unavailable (KVM benchmarks need it)";
-            return;
-        }
-        log = std::make_unique<WitnessLog>(hash, clock, host::random_mac_key(), nullptr);
-        kernel = std::make_unique<Kernel>(KernelEnv{hash, clock, host::random_mac_key(), ProofPolicy{}, log.get()});
+        if (!error.empty()) return;
 #if defined(RVM_AGENT_LOOP_ELF) && defined(RVM_AGENT_PSI_STRESS_ELF)
-        if (auto r = host::read_file(RVM_AGENT_LOOP_ELF, 64u << 20)) loop_elf = std::move(r.value());
-        if (auto r = host::read_file(RVM_AGENT_PSI_STRESS_ELF, 64u << 20)) stress_elf = std::move(r.value());
+        loop_elf = agent(RVM_AGENT_LOOP_ELF);
+        stress_elf = agent(RVM_AGENT_PSI_STRESS_ELF);
+#else
+        error = "agent ELFs were not built (KVM benchmarks)";
 #endif
-        if (loop_elf.empty() || stress_elf.empty()) error = "agent ELFs missing (KVM benchmarks)";
     }
 
     static PolicyEnv& get() {

@@ -1,0 +1,56 @@
+// KvmBenchEnv: what every benchmark that runs agents on KVM shares: the KVM
+// system, libsodium, and a nucleus whose witness log chains records in memory
+// (as `rvm run` without a witness path). `error` says why the environment is
+// unusable; benchmarks then SkipWithError with it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend/kvm/kvm_system.hpp"
+#include "host/monotonic_clock.hpp"
+#include "host/posix_io.hpp"
+#include "host/sodium_hash.hpp"
+#include "nucleus/kernel.hpp"
+#include "nucleus/witness_log.hpp"
+
+namespace rvm::bench {
+
+struct KvmBenchEnv {
+    host::SodiumHash hash;
+    host::MonotonicClock clock;
+    std::unique_ptr<WitnessLog> log;
+    std::unique_ptr<Kernel> kernel;
+    std::optional<kvm::KvmSystem> sys;
+    std::string error;
+
+    KvmBenchEnv() {
+        auto s = kvm::KvmSystem::open();
+        if (!s) {
+            error = "KVM unavailable: " + kvm::describe(s.error());
+            return;
+        }
+        sys.emplace(std::move(s.value()));
+        if (!host::sodium_ready()) {
+            error = "libsodium unavailable (KVM benchmarks need it)";
+            return;
+        }
+        log = std::make_unique<WitnessLog>(hash, clock, host::random_mac_key(), nullptr);
+        kernel = std::make_unique<Kernel>(KernelEnv{hash, clock, host::random_mac_key(), ProofPolicy{}, log.get()});
+    }
+
+    // An agent image; empty (and `error` set) when it cannot be read.
+    std::vector<std::uint8_t> agent(const char* path) {
+        auto r = host::read_file(path, 64u << 20);
+        if (!r) {
+            if (error.empty()) error = std::string("agent ELF missing (KVM benchmarks): ") + path;
+            return {};
+        }
+        return std::move(r.value());
+    }
+};
+
+}  // namespace rvm::bench
