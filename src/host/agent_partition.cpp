@@ -170,13 +170,7 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     info.max_tasks = l.max_tasks;
     {
         std::lock_guard<std::mutex> g(kernel_mu);
-        const auto& table = kernel.state().caps.table(pid.index);
-        for (std::uint32_t i = 0; i < table.size(); ++i) {
-            if (table[i].live && table[i].cap.object == ObjectRef{RVM_OBJ_PARTITION, pid.raw()}) {
-                info.self_cap = CapHandle{i, table[i].generation}.raw();
-                break;
-            }
-        }
+        info.self_cap = kernel.state().caps.handle_of(pid.index, ObjectRef{RVM_OBJ_PARTITION, pid.raw()}).raw();
     }
     std::memcpy(part->ram.bytes().data() + RVM_INFO_VA, &info, sizeof info);
     part->tss_limit_ = kvm::write_agent_tss(part->ram.bytes().subspan(l.tss_gpa).first<4096>(), RVM_HC_PORT);

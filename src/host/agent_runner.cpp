@@ -159,8 +159,9 @@ void AgentRunner::wait(const std::function<void()>& tick) {
 // of the guest for (1000 - allowance) / 1000 of the next epoch.
 void AgentRunner::throttle(std::uint64_t now, std::uint64_t epoch_ns) {
     for (auto& p : parts_) {
-        const std::uint32_t cpu = psi_.summary(p->id).cpu_permille;
-        if (cpu >= 1000 || p->stop) continue;
+        const auto d = psi_.policy(p->id);
+        if (!d || d.value().cpu_permille >= 1000 || p->stop) continue;
+        const std::uint32_t cpu = d.value().cpu_permille;
         const std::uint64_t pause = epoch_ns * (1000u - cpu) / 1000u;
         p->throttle_until = now + pause;
         p->throttled_ns += pause;

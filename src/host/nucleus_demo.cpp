@@ -49,13 +49,7 @@ public:
         mem_.write(p, 0x2000, &t.value().raw, sizeof t.value().raw);
         return SyscallFrame{nr, {a[0], a[1], a[2], a[3], a[4], 0x2000}};
     }
-    CapHandle cap_to(PartitionId holder, ObjectRef o) const {
-        const auto& t = k_.state().caps.table(holder.index);
-        for (std::uint32_t i = 0; i < t.size(); ++i) {
-            if (t[i].live && t[i].cap.object == o) return CapHandle{i, t[i].generation};
-        }
-        return CapHandle{};
-    }
+    CapHandle cap_to(PartitionId holder, ObjectRef o) const { return k_.state().caps.handle_of(holder.index, o); }
     [[nodiscard]] int failures() const { return failures_; }
 
 private:
@@ -100,7 +94,6 @@ void scenario(Demo& d, Kernel& k) {
     d.step("40 map/unmap cycles of scratch regions (80 records)", churn_ok == 40 ? KResult<void>{} : fail(RVM_E_STATE));
 
     fmt::print("capabilities\n");
-    const CapHandle planner_self = d.cap_to(planner, ObjectRef{RVM_OBJ_PARTITION, planner.raw()});
     const CapHandle worker_self = d.cap_to(worker, ObjectRef{RVM_OBJ_PARTITION, worker.raw()});
     const CapHandle planner_to_worker = d.step("host grants planner a capability to worker",
                                                k.grant(planner, ObjectRef{RVM_OBJ_PARTITION, worker.raw()},
@@ -120,8 +113,6 @@ void scenario(Demo& d, Kernel& k) {
            RVM_E_BAD_HANDLE);
 
     fmt::print("proof-gated hypercalls\n");
-    const auto peer = d.cap_to(worker, ObjectRef{RVM_OBJ_PARTITION, planner.raw()});
-    (void)peer;
     const CapHandle worker_to_planner =
         d.step("host grants worker a capability to planner",
                k.grant(worker, ObjectRef{RVM_OBJ_PARTITION, planner.raw()}, Rights{RVM_RIGHT_WRITE}));
@@ -153,7 +144,6 @@ void scenario(Demo& d, Kernel& k) {
     d.step("failed worker cannot be resumed", k.set_partition_state(worker, PartitionState::Active), RVM_E_STATE);
     d.step("planner is unaffected and can spawn", k.spawn_task(planner));
     d.step("destroy worker: tasks, regions, edges, leases, capabilities go", k.destroy_partition(worker));
-    (void)planner_self;
 }
 
 }  // namespace

@@ -41,17 +41,27 @@ KResult<const Capability&> CapSpace::lookup(std::uint32_t table, CapHandle h, st
     return s.cap;
 }
 
+DeriveFault derive_fault(const Capability& src, Rights rights) {
+    const bool grant = src.rights.has(RVM_RIGHT_GRANT);
+    if (!grant && !src.rights.has(RVM_RIGHT_GRANT_ONCE)) return DeriveFault::SourceCannotGrant;
+    if (src.depth + 1u > RVM_CAP_MAX_DEPTH) return DeriveFault::TooDeep;
+    if (!Rights::valid(rights.bits) || !rights.subset_of(src.rights)) return DeriveFault::RightsExceed;
+    // A copy made under GRANT_ONCE is a leaf: it can never be delegated on.
+    if (!grant && (rights.bits & (RVM_RIGHT_GRANT | RVM_RIGHT_GRANT_ONCE)) != 0) return DeriveFault::RightsExceed;
+    return DeriveFault::None;
+}
+
 KResult<CapHandle> CapSpace::derive(std::uint32_t src_table, CapHandle src, std::uint32_t dst_table, Rights rights) {
     const auto src_loc = find(src_table, src);
     if (!src_loc) return err(src_loc.error());
     Capability& parent = at(src_loc.value())->cap;
+    switch (derive_fault(parent, rights)) {
+        case DeriveFault::None: break;
+        case DeriveFault::TooDeep: return fail(RVM_E_DEPTH);
+        case DeriveFault::SourceCannotGrant:
+        case DeriveFault::RightsExceed: return fail(RVM_E_RIGHTS);
+    }
     const bool grant = parent.rights.has(RVM_RIGHT_GRANT);
-    const bool grant_once = parent.rights.has(RVM_RIGHT_GRANT_ONCE);
-    if (!grant && !grant_once) return fail(RVM_E_RIGHTS);
-    if (!Rights::valid(rights.bits) || !rights.subset_of(parent.rights)) return fail(RVM_E_RIGHTS);
-    // A copy made under GRANT_ONCE is a leaf: it can never be delegated on.
-    if (!grant && (rights.bits & (RVM_RIGHT_GRANT | RVM_RIGHT_GRANT_ONCE)) != 0) return fail(RVM_E_RIGHTS);
-    if (parent.depth + 1u > RVM_CAP_MAX_DEPTH) return fail(RVM_E_DEPTH);
     const auto dst_loc = alloc_slot(dst_table);
     if (!dst_loc) return err(dst_loc.error());
 
@@ -180,6 +190,15 @@ bool CapSpace::invariants_hold() const {
         }
     }
     return true;
+}
+
+CapHandle CapSpace::handle_of(std::uint32_t table, ObjectRef object, bool root_only) const {
+    if (table >= kMaxPartitions) return CapHandle{};
+    for (std::uint32_t i = 0; i < kCapsPerPartition; ++i) {
+        const Slot& s = tables_[table][i];
+        if (s.live && s.cap.object == object && (!root_only || s.cap.depth == 0)) return CapHandle{i, s.generation};
+    }
+    return CapHandle{};
 }
 
 bool CapSpace::holds(std::uint32_t table, ObjectRef object, Rights required) const {

@@ -45,6 +45,15 @@ struct Capability {
     friend constexpr bool operator==(const Capability&, const Capability&) = default;
 };
 
+// Why a derivation is refused (the rules of CapSpace::derive, in the order
+// they are checked), so the hypercall boundary can name the argument at fault.
+enum class DeriveFault : std::uint8_t { None, SourceCannotGrant, TooDeep, RightsExceed };
+
+// The derivation rules, in one place: the source holds GRANT or GRANT_ONCE,
+// the copy stays within RVM_CAP_MAX_DEPTH, its rights are valid and a subset
+// of the source's, and a copy made under GRANT_ONCE alone carries no grant right.
+[[nodiscard]] DeriveFault derive_fault(const Capability& src, Rights rights);
+
 class CapSpace {
 public:
     struct Slot {
@@ -81,6 +90,10 @@ public:
 
     // Structural invariants over every table (tests and replay audits).
     [[nodiscard]] bool invariants_hold() const;
+
+    // The lowest-slot capability in `table` naming `object` (only a root one,
+    // depth 0, when `root_only`); the null handle if there is none.
+    [[nodiscard]] CapHandle handle_of(std::uint32_t table, ObjectRef object, bool root_only = false) const;
 
     // Does any capability held in `table` name `object` with `required` rights?
     [[nodiscard]] bool holds(std::uint32_t table, ObjectRef object, Rights required) const;

@@ -63,15 +63,11 @@ KResult<const Capability&> Syscalls::cap(PartitionId caller, std::uint64_t raw, 
     return c.value();
 }
 
-// The caller's root-most capability to an object it has just been given.
+// The holder's root capability to an object the Kernel has just created for it.
 KResult<std::uint64_t> Syscalls::cap_for(PartitionId holder, ObjectRef object) const {
-    const auto& table = k_.state().caps.table(holder.index);
-    for (std::uint32_t i = 0; i < table.size(); ++i) {
-        if (table[i].live && table[i].cap.object == object && table[i].cap.depth == 0) {
-            return CapHandle{i, table[i].generation}.raw();
-        }
-    }
-    return fail(RVM_E_BAD_HANDLE);  // CANNOT FAIL in practice: Kernel minted it
+    const CapHandle h = k_.state().caps.handle_of(holder.index, object, true);
+    if (h.is_null()) return fail(RVM_E_BAD_HANDLE);  // CANNOT FAIL in practice: Kernel minted it
+    return h.raw();
 }
 
 KResult<Invocation> Syscalls::decode(PartitionId caller, const SyscallFrame& f, const GuestMemory& mem) {
@@ -94,20 +90,20 @@ KResult<Invocation> Syscalls::decode(PartitionId caller, const SyscallFrame& f, 
             break;
         }
         case RVM_HC_CAP_GRANT: {
-            // The rules of CapSpace::derive, checked here so that the status
-            // names the argument at fault; derive() checks them again.
+            // derive_fault() names what is wrong; the argument order decides
+            // which fault is reported first (source, receiver, rights).
             const auto src = cap(caller, a[0], RVM_OBJ_TYPE_COUNT_, 0, 1);
             if (!src) return err(src.error());
-            const Rights have = src.value().rights;
-            const bool grant = have.has(RVM_RIGHT_GRANT);
-            if (!grant && !have.has(RVM_RIGHT_GRANT_ONCE)) return fail(RVM_E_RIGHTS, 1);
-            if (src.value().depth + 1u > RVM_CAP_MAX_DEPTH) return fail(RVM_E_DEPTH, 1);
+            switch (derive_fault(src.value(), Rights{})) {
+                case DeriveFault::SourceCannotGrant: return fail(RVM_E_RIGHTS, 1);
+                case DeriveFault::TooDeep: return fail(RVM_E_DEPTH, 1);
+                default: break;
+            }
             const auto to = cap(caller, a[1], RVM_OBJ_PARTITION, RVM_RIGHT_WRITE, 2);
             if (!to) return err(to.error());
             if (a[2] > RVM_RIGHTS_ALL) return fail(RVM_E_INVALID, 3);
             const Rights want{static_cast<std::uint32_t>(a[2])};
-            if (!want.subset_of(have)) return fail(RVM_E_RIGHTS, 3);
-            if (!grant && (want.bits & (RVM_RIGHT_GRANT | RVM_RIGHT_GRANT_ONCE)) != 0) return fail(RVM_E_RIGHTS, 3);
+            if (derive_fault(src.value(), want) != DeriveFault::None) return fail(RVM_E_RIGHTS, 3);
             out.op = inv::CapGrant{CapHandle::from_raw(a[0]), PartitionId::from_raw(to.value().object.id), want};
             break;
         }

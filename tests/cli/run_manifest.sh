@@ -10,25 +10,7 @@ rvm=$1
 agents=$(cd "${3:?usage: run_manifest.sh RVM FIXTURE AGENT_DIR}" && pwd) || { echo "FAIL: no agent dir $3"; exit 1; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-fails=0
-
-# expect CODE PATTERNS MANIFEST [ARGS...]: rvm run's exit code, and every
-# line of PATTERNS (extended regexps) matches some line of its output.
-expect() {
-  local code=$1 patterns=$2 out rc p
-  shift 2
-  out=$("$rvm" run "$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$code" ]; then
-    echo "FAIL: rvm run $* exited $rc, expected $code"; echo "$out" | head -30; fails=$((fails + 1)); return
-  fi
-  while IFS= read -r p; do
-    if ! grep -qE -- "$p" <<<"$out"; then
-      echo "FAIL: rvm run $*: output does not match /$p/"; echo "$out" | head -30; fails=$((fails + 1)); return
-    fi
-  done <<<"$patterns"
-  echo "ok: rvm run $* -> $rc"
-}
+source "$(dirname "$0")/lib/expect.sh"
 
 for a in agent_hello agent_exitcode agent_fault; do
   [ -f "$agents/$a.elf" ] || { echo "FAIL: $agents/$a.elf is missing (build the agents)"; exit 1; }
@@ -44,7 +26,7 @@ name = "hello"
 agent = "agent_hello.elf"
 memroy = "16MiB"
 EOF
-expect 2 "typo.toml:7: .*unknown key 'memroy'" "$dir/typo.toml"
+expect 2 "typo.toml:7: .*unknown key 'memroy'" run "$dir/typo.toml"
 
 # Opened read-write like rvm does (never created: -c first).
 if ! [ -c /dev/kvm ] || ! { : <>/dev/kvm; } 2>/dev/null; then
@@ -76,10 +58,10 @@ EOF
 expect 0 '^hello +exited +0 
 ^exitcode +exited +7 
 \[hello\] hello from task 0
-\[exitcode\] exitcode: exiting with 7' "$dir/ok.toml"
+\[exitcode\] exitcode: exiting with 7' run "$dir/ok.toml"
 
 # With a witness log: written, and it verifies.
-expect 0 "witness: [0-9]+ records, head [0-9a-f]{16} in $dir/run.witness" "$dir/ok.toml" --witness "$dir/run.witness"
+expect 0 "witness: [0-9]+ records, head [0-9a-f]{16} in $dir/run.witness" run "$dir/ok.toml" --witness "$dir/run.witness"
 if out=$("$rvm" witness verify "$dir/run.witness" 2>&1); then
   echo "ok: rvm witness verify of the run's log"
 else
@@ -101,10 +83,6 @@ agent = "agent_hello.elf"
 EOF
 expect 1 '^fault +failed +- .* at rip 0x4[0-9a-f]+
 \[fault\] fault: mode 0
-^hello +exited +0 ' "$dir/fault.toml"
+^hello +exited +0 ' run "$dir/fault.toml"
 
-if [ "$fails" -ne 0 ]; then
-  echo "$fails rvm run check(s) failed"
-  exit 1
-fi
-echo "all rvm run checks passed"
+finish "rvm run"

@@ -7,21 +7,7 @@ fixture=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 "$fixture" "$dir" 200 || { echo "FAIL: fixture generator"; exit 1; }
-fails=0
-
-expect() {
-  local code=$1 pattern=$2 out rc
-  shift 2
-  out=$("$rvm" "$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$code" ]; then
-    echo "FAIL: rvm $* exited $rc, expected $code"; echo "$out" | head -20; fails=$((fails + 1)); return
-  fi
-  if ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL: rvm $*: output does not match /$pattern/"; echo "$out" | head -20; fails=$((fails + 1)); return
-  fi
-  echo "ok: rvm $* -> $rc"
-}
+source "$(dirname "$0")/lib/expect.sh"
 
 s=(witness show)
 expect 0 'header: version 1, 200 records, 3 sealed segments' "${s[@]}" "$dir/good.witness"
@@ -63,5 +49,4 @@ expect 0 'record 70: ' "${s[@]}" "$dir/record70_flip.witness"
 expect 2 'cannot read' "${s[@]}" "$dir/missing.witness"
 expect 2 '' "${s[@]}" "$dir/good.witness" --from notanumber
 
-[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "all witness show checks passed"
+finish "witness show"

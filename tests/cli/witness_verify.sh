@@ -7,22 +7,7 @@ fixture=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 "$fixture" "$dir" 200 || { echo "FAIL: fixture generator"; exit 1; }
-fails=0
-
-# expect CODE PATTERN ARGS...: exit code is CODE and the output matches PATTERN.
-expect() {
-  local code=$1 pattern=$2 out rc
-  shift 2
-  out=$("$rvm" "$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$code" ]; then
-    echo "FAIL: rvm $* exited $rc, expected $code"; echo "$out"; fails=$((fails + 1)); return
-  fi
-  if ! grep -qE -- "$pattern" <<<"$out"; then
-    echo "FAIL: rvm $*: output does not match /$pattern/"; echo "$out"; fails=$((fails + 1)); return
-  fi
-  echo "ok: rvm $* -> $rc"
-}
+source "$(dirname "$0")/lib/expect.sh"
 
 w=(witness verify)
 expect 0 'INTACT: 200 records, 3 sealed segments, 8 unsealed tail records; seals signed by the trusted key' "${w[@]}" "$dir/good.witness"
@@ -57,5 +42,4 @@ expect 2 'FILE is required' "${w[@]}"
 expect 2 '' "${w[@]}" "$dir/good.witness" --no-such-flag
 expect 2 '' witness
 
-[ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
-echo "all witness verify checks passed"
+finish "witness verify"

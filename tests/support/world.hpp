@@ -72,13 +72,7 @@ struct World {
     }
     // The partition's capability to itself (minted at creation).
     CapHandle self_cap(PartitionId p) const { return cap_to(p, ObjectRef{RVM_OBJ_PARTITION, p.raw()}); }
-    CapHandle cap_to(PartitionId holder, ObjectRef o) const {
-        const auto& t = kernel->state().caps.table(holder.index);
-        for (std::uint32_t i = 0; i < t.size(); ++i) {
-            if (t[i].live && t[i].cap.object == o) return CapHandle{i, t[i].generation};
-        }
-        return CapHandle{};
-    }
+    CapHandle cap_to(PartitionId holder, ObjectRef o) const { return kernel->state().caps.handle_of(holder.index, o); }
 
     // A token for `call` written into guest memory at `gpa`; returns the frame
     // with args and the token pointer set.
