@@ -39,8 +39,19 @@ struct Fault {
 };
 // The host stopped the vCPU from outside (preemption, suspend, wall time).
 struct Preempted {};
+// RDMSR / WRMSR of an MSR the backend routes to the host (the seed-001 Ψ
+// MSRs; kernel profile only: at CPL3 the CPU raises #GP before any exit).
+// The host answers with complete_msr(): a value, or #GP for the guest.
+struct MsrRead {
+    std::uint32_t index = 0;
+};
+struct MsrWrite {
+    std::uint32_t index = 0;
+    std::uint64_t value = 0;
+};
 }  // namespace exits
 
-using VcpuExit = std::variant<exits::Hypercall, exits::Halt, exits::Shutdown, exits::Fault, exits::Preempted>;
+using VcpuExit = std::variant<exits::Hypercall, exits::Halt, exits::Shutdown, exits::Fault, exits::Preempted,
+                              exits::MsrRead, exits::MsrWrite>;
 
 }  // namespace rvm::backend

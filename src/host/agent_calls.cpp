@@ -5,6 +5,7 @@
 
 #include "abi/hypercall.h"
 #include "abi/psi.h"
+#include "host/psi_page.hpp"
 
 namespace rvm::host {
 
@@ -62,9 +63,17 @@ CallResult psi_call(const PartitionCallContext& ctx, const backend::Regs& r) {
     PsiMonitor& psi = *ctx.psi;
     switch (r.rax) {
         case RVM_HC_PSI_REGISTER: {
-            if (r.rdi != 0) return error(RVM_E_NOT_SUPPORTED, 1);  // the shared page is not served yet
+            if (r.rdi != 0) {
+                if (ctx.psi_page == nullptr) return error(RVM_E_NOT_SUPPORTED, 1);
+                if (r.rdi % RVM_PSI_PAGE_SIZE != 0) return error(RVM_E_INVALID, 1);
+                const auto v = ctx.memory.view(r.rdi, RVM_PSI_PAGE_SIZE, true);
+                if (!v.ok) return error(RVM_E_FAULT, 1);
+                if (!psi_page_valid(v.bytes.first<RVM_PSI_PAGE_SIZE>())) return error(RVM_E_INVALID, 1);
+            }
             const auto g = psi.guest_register(ctx.partition);
-            return g ? resume(0) : status_result(g.error());
+            if (!g) return status_result(g.error());
+            if (r.rdi != 0) ctx.psi_page->store(r.rdi);
+            return resume(0);
         }
         case RVM_HC_PSI_UPDATE: {
             if (r.rdi > RVM_PSI_RATIO_ONE) return error(RVM_E_INVALID, 1);
@@ -93,13 +102,31 @@ CallResult psi_call(const PartitionCallContext& ctx, const backend::Regs& r) {
         default: {  // RVM_HC_PSI_HIBERNATE
             switch (r.rdi) {
                 case RVM_PSI_POWER_C0: return resume(0);
-                case RVM_PSI_POWER_C1: return CallResult{CallResult::Next::Yield, 0, 0, {}, {}};
+                case RVM_PSI_POWER_C1: {
+                    if (r.rsi > kC1MaxNs) return error(RVM_E_INVALID, 2);
+                    CallResult out{CallResult::Next::Suspend, 0, 0, {}, {}};
+                    out.suspend_ns = r.rsi == 0 ? kC1DefaultNs : r.rsi;
+                    return out;
+                }
                 case RVM_PSI_POWER_C3:
                 case RVM_PSI_POWER_C6: return error(RVM_E_NOT_SUPPORTED, 1);
                 default: return error(RVM_E_INVALID, 1);
             }
         }
     }
+}
+
+// Under the kernel mutex. A request the decoder would refuse anyway passes
+// through so that it gets the decoder's own status.
+bool within_memory_allowance(const PartitionCallContext& ctx, std::uint64_t bytes) {
+    if (ctx.psi == nullptr || ctx.psi_policy == nullptr || !ctx.psi_policy->load()) return true;
+    if (bytes == 0 || bytes % 4096 != 0) return true;
+    const auto d = ctx.psi->policy(ctx.partition);
+    const Partition* p = ctx.kernel.partition(ctx.partition);
+    if (!d || p == nullptr) return true;
+    const std::uint64_t allowed = ctx.base_pages * d.value().mem_permille / 1000u;
+    const std::uint64_t extra = p->mem_pages > ctx.base_pages ? p->mem_pages - ctx.base_pages : 0;
+    return extra + bytes / 4096 <= allowed;
 }
 
 }  // namespace
@@ -140,6 +167,7 @@ CallResult handle_hypercall(const PartitionCallContext& ctx, const backend::Regs
         case RVM_HC_PSI_HIBERNATE: return psi_call(ctx, r);
         default: {
             std::lock_guard<std::mutex> g(ctx.kernel_mu);
+            if (r.rax == RVM_HC_REGION_MAP && !within_memory_allowance(ctx, r.rsi)) return error(RVM_E_POLICY, 2);
             return resume(static_cast<std::uint64_t>(ctx.syscalls.dispatch(ctx.partition, f, ctx.memory)));
         }
     }

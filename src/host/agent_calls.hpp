@@ -4,6 +4,7 @@
 // unit-tested with synthetic registers and no KVM.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -24,13 +25,20 @@ struct SpawnRequest {
 };
 
 struct CallResult {
-    enum class Next : std::uint8_t { Resume, Yield, ExitTask };
+    // Suspend: RVM_HC_PSI_HIBERNATE C1 -- rax is set, then the partition is
+    // suspended for suspend_ns (the runner resumes it, or the control plane).
+    enum class Next : std::uint8_t { Resume, Yield, ExitTask, Suspend };
     Next next = Next::Resume;
     std::uint64_t rax = 0;        // Resume / Yield
     std::uint64_t exit_code = 0;  // ExitTask
     std::optional<std::string> log;
     std::optional<SpawnRequest> spawn;
+    std::uint64_t suspend_ns = 0;  // Suspend
 };
+
+// RVM_HC_PSI_HIBERNATE C1's argument 2: how long to stay suspended.
+inline constexpr std::uint64_t kC1DefaultNs = 10'000'000;   // 0 means one default epoch
+inline constexpr std::uint64_t kC1MaxNs = 10'000'000'000;  // 10 s
 
 // Token bucket for RVM_HC_LOG: `rate` lines per second, bursts of `rate`.
 class LogLimiter {
@@ -58,7 +66,27 @@ struct PartitionCallContext {
     std::mutex& limiter_mu;
     // Ψ (RVM_HC_PSI_*); null: those calls return RVM_E_NOT_SUPPORTED.
     PsiMonitor* psi = nullptr;
+    // Guest address of the partition's registered shared Ψ page (0: none);
+    // null: REGISTER with a page returns RVM_E_NOT_SUPPORTED.
+    std::atomic<std::uint64_t>* psi_page = nullptr;
+    // The Ψ memory allowance (DESIGN.md 6) bounds RVM_HC_REGION_MAP growth
+    // beyond the partition's base RAM (`base_pages`) to mem_permille of it,
+    // while this flag is set (the runner's policy switch); null: not enforced.
+    const std::atomic<bool>* psi_policy = nullptr;
+    std::uint64_t base_pages = 0;
 };
+
+// The host's answer to a routed RDMSR / WRMSR: the value read, or #GP.
+struct MsrReply {
+    std::uint64_t value = 0;
+    bool gp = true;
+};
+
+// The seed-001 Ψ MSRs (abi/psi.h) for task `task` of the partition: `write`
+// holds a WRMSR's value. An unknown MSR, a reserved bit, a bad value, a write
+// to a read-only MSR or a context without a Ψ monitor: #GP, nothing changed.
+[[nodiscard]] MsrReply handle_psi_msr(const PartitionCallContext& ctx, TaskId task, std::uint32_t index,
+                                      std::optional<std::uint64_t> write);
 
 [[nodiscard]] CallResult handle_hypercall(const PartitionCallContext& ctx, const backend::Regs& regs,
                                           std::uint64_t now_ns);

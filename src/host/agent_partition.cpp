@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "abi/psi.h"
 #include "abi/version.h"
 #include "backend/kvm/elf_image.hpp"
 #include "backend/kvm/page_tables.hpp"
@@ -39,24 +40,25 @@ Result<void, std::string> check_spec(const AgentSpec& s) {
 
 // Maps the agent's address space (abi/agent.h) and records which ranges a
 // hypercall may read or write.
-bool map_agent(std::span<std::uint8_t> ram, const AgentLayout& l, const kvm::ElfImage& img, std::uint64_t& cr3,
-               std::vector<GuestRange>& ranges) {
+// `user`: the agent profile's U bit (the kernel profile maps supervisor-only).
+bool map_agent(std::span<std::uint8_t> ram, const AgentLayout& l, const kvm::ElfImage& img, bool user,
+               std::uint64_t& cr3, std::vector<GuestRange>& ranges) {
     kvm::PageTableBuilder pt(ram, l.table_base, l.table_end);
-    bool ok = pt.map(RVM_INFO_VA, RVM_INFO_VA, kPage, {false, false, true});
+    bool ok = pt.map(RVM_INFO_VA, RVM_INFO_VA, kPage, {false, false, user});
     ok = ok && pt.map(RVM_TSS_VA, l.tss_gpa, kPage, {false, false, false});  // supervisor-only
     ranges.push_back({RVM_INFO_VA, RVM_INFO_VA + kPage, false, false});
     for (std::size_t i = 0; i < img.count; ++i) {
         const kvm::ElfSegment& s = img.segments[i];
         const std::uint64_t start = s.vaddr & ~(kPage - 1);
         const std::uint64_t end = (s.vaddr + s.memsz + kPage - 1) & ~(kPage - 1);
-        ok = ok && pt.map(start, start, end - start, {s.write, s.exec, true});
+        ok = ok && pt.map(start, start, end - start, {s.write, s.exec, user});
         ranges.push_back({start, end, s.write, s.exec});
     }
     if (l.heap_end() > l.heap_start()) {
-        ok = ok && pt.map(l.heap_start(), l.heap_start(), l.heap_end() - l.heap_start(), {true, false, true});
+        ok = ok && pt.map(l.heap_start(), l.heap_start(), l.heap_end() - l.heap_start(), {true, false, user});
         ranges.push_back({l.heap_start(), l.heap_end(), true, false});
     }
-    ok = ok && pt.map(l.stack_region(), l.stack_region(), l.memory - l.stack_region(), {true, false, true});
+    ok = ok && pt.map(l.stack_region(), l.stack_region(), l.memory - l.stack_region(), {true, false, user});
     ranges.push_back({l.stack_region(), l.memory, true, false});
     cr3 = pt.root();
     return ok;
@@ -124,7 +126,13 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     if (!kvm::load_elf(img.value(), spec.elf, ram.value().bytes())) return err(std::string("agent image does not fit"));
     std::uint64_t cr3 = 0;
     std::vector<GuestRange> ranges;
-    if (!map_agent(ram.value().bytes(), l, img.value(), cr3, ranges)) return err(std::string("page tables do not fit"));
+    const bool kernel_profile = spec.profile == Profile::Kernel;
+    if (kernel_profile && !sys.msr_exits()) {
+        return err(std::string("the kernel profile is not supported on this host: KVM lacks user-space MSR exits"));
+    }
+    if (!map_agent(ram.value().bytes(), l, img.value(), !kernel_profile, cr3, ranges)) {
+        return err(std::string("page tables do not fit"));
+    }
 
     // The nucleus owns the guest-physical layout: the partition's RAM is a
     // region its buddy allocator places (the first region of an empty space
@@ -180,6 +188,10 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     part->vm = std::make_unique<kvm::KvmVm>(std::move(vm.value()));
     const auto slot = part->vm->add_memslot(0, ram_gpa, part->ram);
     if (!slot) return fail_with(fmt::format("memslot: {}", kvm::describe(slot.error())));
+    if (kernel_profile) {
+        const auto m = part->vm->route_msrs(RVM_PSI_STATE_MSR, RVM_PSI_CTRL_MSR - RVM_PSI_STATE_MSR + 1);
+        if (!m) return fail_with(fmt::format("Ψ MSRs: {}", kvm::describe(m.error())));
+    }
 
     for (std::uint32_t i = 0; i < spec.tasks; ++i) {
         TaskId t;
@@ -203,6 +215,7 @@ Result<AgentTask*, std::string> AgentPartition::add_task(TaskId tid, std::uint64
     auto vcpu = kvm::KvmVcpu::create(*vm, static_cast<std::uint32_t>(tasks.size()));
     if (!vcpu) return err(fmt::format("vCPU: {}", kvm::describe(vcpu.error())));
     kvm::AgentStart start;
+    start.supervisor = spec.profile == Profile::Kernel;
     start.cr3 = cr3_;
     start.tss_base = RVM_TSS_VA;
     start.tss_limit = tss_limit_;

@@ -22,8 +22,14 @@
 
 namespace rvm::host {
 
+// Agent: CPL3 (native speed everywhere). Kernel: CPL0 with supervisor-only
+// pages, for guest kernels of the seed-001 ABI (CPUID leaf, Ψ MSRs); on PVM
+// its code is emulated (~1 µs per instruction, DESIGN.md 1).
+enum class Profile : std::uint8_t { Agent, Kernel };
+
 struct AgentSpec {
     std::string name;
+    Profile profile = Profile::Agent;
     std::vector<std::uint8_t> elf;  // the agent image (hostile input)
     std::uint64_t memory = 16ull << 20;
     std::uint64_t stack_size = 64ull << 10;
@@ -45,6 +51,7 @@ struct AgentTask {
     std::atomic<bool> done{false};
     std::atomic<std::uint64_t> exits{0};       // this task's vCPU exits
     std::atomic<std::uint64_t> hypercalls{0};  // and hypercalls (Ψ input)
+    std::atomic<int> tid{0};                   // its thread's Linux tid (the boost's target)
 };
 
 class AgentPartition {
@@ -84,6 +91,16 @@ public:
     std::atomic<std::uint64_t> throttled_ns{0};
     std::atomic<std::uint64_t> exits{0};
     std::atomic<std::uint64_t> hypercalls{0};
+    // Guest address of the registered shared Ψ page (0: none).
+    std::atomic<std::uint64_t> psi_page{0};
+    std::atomic<std::uint64_t> psi_page_reads{0};    // guest reports taken from the page
+    std::atomic<std::uint64_t> psi_page_refused{0};  // invalid page contents seen
+    // HIBERNATE C1: the partition sleeps until this time (monotonic ns, 0: not
+    // asleep by its own request); the supervisor resumes it.
+    std::atomic<std::uint64_t> resume_at{0};
+    std::atomic<std::uint64_t> c1_suspends{0};
+    std::atomic<std::uint64_t> boosted_epochs{0};  // epochs its threads ran boosted
+    bool boosted = false;                          // supervisor only
     Outcome outcome = Outcome::Running;
     std::uint64_t exit_code = 0;
     std::string fault;  // reason and rip when Failed

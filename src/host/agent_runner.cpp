@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 #include <sched.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <thread>
 
+#include "abi/psi.h"
+#include "host/psi_page.hpp"
 #include "host/task_loop.hpp"
 
 namespace rvm::host {
@@ -80,8 +84,12 @@ void AgentRunner::task_exited(AgentPartition& p, AgentTask& t, std::uint64_t cod
 }
 
 void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
-    const PartitionCallContext ctx{p.id,   kernel_,    syscalls_, kernel_mu_,   *p.memory,
-                                   p.info, p.start_ns, p.limiter, p.limiter_mu, &psi_};
+    PartitionCallContext ctx{p.id,   kernel_,    syscalls_, kernel_mu_,   *p.memory,
+                             p.info, p.start_ns, p.limiter, p.limiter_mu, &psi_};
+    ctx.psi_page = &p.psi_page;
+    ctx.psi_policy = &psi_policy_;
+    ctx.base_pages = p.layout.ram_size() / 4096;
+    t.tid = static_cast<int>(gettid());
     TaskHooks hooks;
     hooks.stopped = [&] { return p.stop.load(); };
     hooks.wait_while_suspended = [&] {
@@ -122,6 +130,10 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
         t.exits.fetch_add(1, std::memory_order_relaxed);
     };
     hooks.yield = [] { sched_yield(); };
+    hooks.suspend = [&](std::uint64_t ns) { guest_suspend(p, ns); };
+    hooks.msr = [&](std::uint32_t index, std::optional<std::uint64_t> write) {
+        return handle_psi_msr(ctx, t.id, index, write);
+    };
     (void)run_task_loop(*t.vcpu, hooks);
     psi_.retire_task(t.id);
     std::lock_guard<std::mutex> g(p.mu);
@@ -140,10 +152,17 @@ void AgentRunner::wait(const std::function<void()>& tick) {
                 live = p.outcome == Outcome::Running;
             }
             if (live && now - p.start_ns > p.spec.wall_time_ns) stop(i);
+            std::uint64_t wake = p.resume_at.load();
+            if (wake != 0 && now >= wake && p.resume_at.compare_exchange_strong(wake, 0)) {
+                (void)resume(i);  // refused only if the partition ended meanwhile
+            }
             running = running || live;
         }
         const std::uint64_t epoch = psi_.sample(now);
-        if (epoch != 0 && psi_policy_) throttle(now, epoch);
+        if (epoch != 0) {
+            for (auto& p : parts_) exchange_psi_page(*p, now);
+            if (psi_policy_) throttle(now, epoch);
+        }
         if (tick) tick();
         if (!running) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -156,17 +175,69 @@ void AgentRunner::wait(const std::function<void()>& tick) {
 }
 
 // Each epoch, a partition whose allowance is below 1000 per mille is held out
-// of the guest for (1000 - allowance) / 1000 of the next epoch.
+// of the guest for (1000 - allowance) / 1000 of the next epoch -- unless it
+// is boosted (seed 000: a partition that just started transitioning gets a
+// short-term priority boost instead).
 void AgentRunner::throttle(std::uint64_t now, std::uint64_t epoch_ns) {
     for (auto& p : parts_) {
         const auto d = psi_.policy(p->id);
-        if (!d || d.value().cpu_permille >= 1000 || p->stop) continue;
+        if (!d || p->stop) continue;
+        boost(*p, d.value().boost != 0);
+        if (d.value().boost != 0 || d.value().cpu_permille >= 1000) continue;
         const std::uint32_t cpu = d.value().cpu_permille;
         const std::uint64_t pause = epoch_ns * (1000u - cpu) / 1000u;
         p->throttle_until = now + pause;
         p->throttled_ns += pause;
         p->kick_all();
     }
+}
+
+// The boost is a Linux priority step per boost level for the partition's
+// task threads (nice -5 per level; needs CAP_SYS_NICE, else not applied).
+void AgentRunner::boost(AgentPartition& p, bool on) {
+    if (on) ++p.boosted_epochs;
+    if (on == p.boosted) return;
+    const auto d = psi_.policy(p.id);
+    const int nice = on && d ? -5 * static_cast<int>(d.value().boost) : 0;
+    std::lock_guard<std::mutex> g(p.mu);
+    for (const auto& t : p.tasks) {
+        const int tid = t->tid.load();
+        if (tid != 0 && !t->done) (void)setpriority(PRIO_PROCESS, static_cast<id_t>(tid), nice);
+    }
+    p.boosted = on;
+}
+
+// Once per epoch: take the guest's report from its shared Ψ page (if it has
+// registered one and the report is consistent) and publish the host's view.
+void AgentRunner::exchange_psi_page(AgentPartition& p, std::uint64_t now) {
+    const std::uint64_t gva = p.psi_page.load();
+    if (gva == 0 || p.stop) return;
+    const auto v = p.memory->view(gva, RVM_PSI_PAGE_SIZE, true);
+    if (!v.ok) return;  // CANNOT FAIL: checked at REGISTER; the layout is fixed
+    const PsiPage page = v.bytes.first<RVM_PSI_PAGE_SIZE>();
+    PsiGuestReport report;
+    switch (psi_page_read_guest(page, report)) {
+        case PsiPageRead::Ok:
+            if (psi_.guest_update(p.id, report)) ++p.psi_page_reads;
+            break;
+        case PsiPageRead::Invalid: ++p.psi_page_refused; break;
+        case PsiPageRead::Busy: break;  // torn: next epoch
+    }
+    psi_page_publish_host(page, psi_.host_view().guest_ratio_ppm, now - p.start_ns);
+}
+
+// HIBERNATE C1 (seed 001: C1 = Suspended): the nucleus moves the partition
+// to Suspended (witnessed), every vCPU leaves the guest, and the supervisor
+// resumes it when `ns` have passed (resume() also ends it early).
+void AgentRunner::guest_suspend(AgentPartition& p, std::uint64_t ns) {
+    {
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        if (!kernel_.set_partition_state(p.id, PartitionState::Suspended)) return;  // e.g. already suspended
+    }
+    ++p.c1_suspends;
+    p.resume_at = clock_.now_ns() + ns;
+    p.suspended = true;
+    p.kick_all();
 }
 
 void AgentRunner::stop(std::size_t i) {
@@ -205,6 +276,7 @@ KResult<void> AgentRunner::resume(std::size_t i) {
         std::lock_guard<std::mutex> g(p.mu);
         p.suspended = false;
     }
+    p.resume_at = 0;
     p.cv.notify_all();
     return {};
 }
@@ -228,6 +300,9 @@ std::vector<PartitionReport> AgentRunner::reports() const {
         r.fault = p->fault;
         r.psi = psi_.summary(p->id);
         r.throttled_ns = p->throttled_ns;
+        r.boosted_epochs = p->boosted_epochs;
+        r.c1_suspends = p->c1_suspends;
+        r.psi_page_reads = p->psi_page_reads;
         r.vcpus = psi_.vcpus(p->id);
         {
             std::lock_guard<std::mutex> lg(p->limiter_mu);

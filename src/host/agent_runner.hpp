@@ -5,6 +5,7 @@
 // preempt, suspend and resume a running partition from outside.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +32,9 @@ struct PartitionReport {
     std::string fault;
     PsiSummary psi;                  // Ψ (transition intensity) over the last window
     std::uint64_t throttled_ns = 0;  // time held out of the guest by the Ψ policy
+    std::uint64_t boosted_epochs = 0;
+    std::uint64_t c1_suspends = 0;    // HIBERNATE C1 requests served
+    std::uint64_t psi_page_reads = 0;  // guest reports taken from the shared page
     std::vector<PsiMonitor::VcpuStats> vcpus;
 };
 
@@ -58,6 +62,9 @@ public:
     void stop(std::size_t i);
     // Enforce the Ψ policy's CPU allowance by duty-cycling each partition's
     // vCPUs every epoch (off by default; seed 001's bands, DESIGN.md 6).
+    // With it: the seed-000 boost (a transitioning partition's threads run at
+    // a higher Linux priority for a few epochs, skipping the duty cycle) and
+    // the memory allowance on RVM_HC_REGION_MAP.
     void set_psi_policy(bool on) { psi_policy_ = on; }
     // Destroys every partition in the nucleus (witnessed) after wait().
     void destroy_all();
@@ -73,6 +80,9 @@ private:
     void fail(AgentPartition& p, FailReason reason, std::uint64_t rip, const std::string& why);
     void task_exited(AgentPartition& p, AgentTask& t, std::uint64_t code);
     void throttle(std::uint64_t now, std::uint64_t epoch_ns);
+    void boost(AgentPartition& p, bool on);
+    void exchange_psi_page(AgentPartition& p, std::uint64_t now);
+    void guest_suspend(AgentPartition& p, std::uint64_t ns);
 
     Kernel& kernel_;
     const Clock& clock_;
@@ -81,7 +91,7 @@ private:
     std::mutex kernel_mu_;
     Syscalls syscalls_;
     PsiMonitor psi_;
-    bool psi_policy_ = false;
+    std::atomic<bool> psi_policy_{false};
     std::vector<std::unique_ptr<AgentPartition>> parts_;
 };
 

@@ -110,6 +110,21 @@ KResult<void> PsiMonitor::guest_register(PartitionId p) {
     return engine_->guest_register(p);
 }
 
+KResult<void> PsiMonitor::guest_unregister(PartitionId p) {
+    std::lock_guard<std::mutex> g(mu_);
+    return engine_->guest_unregister(p);
+}
+
+KResult<PsiVcpuView> PsiMonitor::vcpu_view(TaskId t) const {
+    std::lock_guard<std::mutex> g(mu_);
+    return engine_->vcpu_view(t);
+}
+
+PsiThresholds PsiMonitor::thresholds() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return engine_->config().thresholds;
+}
+
 KResult<void> PsiMonitor::guest_update(PartitionId p, const PsiGuestReport& report) {
     std::lock_guard<std::mutex> g(mu_);
     return engine_->guest_update(p, report);

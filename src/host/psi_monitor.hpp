@@ -50,7 +50,10 @@ public:
     // Seed 001's guest side (RVM_HC_PSI_*): the engine's calls under the
     // monitor's mutex, so task threads may call them concurrently with sample().
     KResult<void> guest_register(PartitionId p);
+    KResult<void> guest_unregister(PartitionId p);
     KResult<void> guest_update(PartitionId p, const PsiGuestReport& report);
+    [[nodiscard]] KResult<PsiVcpuView> vcpu_view(TaskId t) const;
+    [[nodiscard]] PsiThresholds thresholds() const;
     [[nodiscard]] KResult<PsiPartitionView> partition_view(PartitionId p) const;
     [[nodiscard]] PsiHostView host_view() const;
     [[nodiscard]] KResult<PsiDecision> policy(PartitionId p) const;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <variant>
 
@@ -24,6 +25,11 @@ struct TaskHooks {
     std::function<void(std::uint64_t)> exited;                         // exit code
     std::function<void()> counted;                                     // one exit happened
     std::function<void()> yield;                                       // give up the CPU
+    // The partition asked to be suspended for this long (HIBERNATE C1);
+    // unset: a yield.
+    std::function<void(std::uint64_t)> suspend;
+    // A routed MSR access: `write` holds the value of a WRMSR. Unset: #GP.
+    std::function<MsrReply(std::uint32_t, std::optional<std::uint64_t>)> msr;
 };
 
 enum class TaskEnd : std::uint8_t { Exited, Failed, Stopped };
@@ -57,9 +63,26 @@ TaskEnd run_task_loop(V& vcpu, const TaskHooks& h) {
                 break;
             }
             if (c.next == CallResult::Next::Yield) h.yield();
+            if (c.next == CallResult::Next::Suspend) {
+                if (h.suspend) {
+                    h.suspend(c.suspend_ns);
+                } else {
+                    h.yield();
+                }
+            }
             continue;
         }
         if (std::holds_alternative<ex::Preempted>(e)) continue;
+        if (const auto* rd = std::get_if<ex::MsrRead>(&e)) {
+            const MsrReply m = h.msr ? h.msr(rd->index, std::nullopt) : MsrReply{};
+            vcpu.complete_msr(m.value, m.gp);
+            continue;
+        }
+        if (const auto* wr = std::get_if<ex::MsrWrite>(&e)) {
+            const MsrReply m = h.msr ? h.msr(wr->index, wr->value) : MsrReply{};
+            vcpu.complete_msr(0, m.gp);
+            continue;
+        }
         if (const auto* halt = std::get_if<ex::Halt>(&e)) {
             h.fail(FailReason::IllegalInstruction, halt->rip, "hlt");
         } else if (const auto* s = std::get_if<ex::Shutdown>(&e)) {

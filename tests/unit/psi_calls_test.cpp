@@ -5,7 +5,10 @@
 // allowance, and a context without a monitor.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <mutex>
 #include <optional>
@@ -69,14 +72,14 @@ struct Psi {
     Caller b{w, &monitor, 32};
 };
 
-TEST(PsiCalls, RegisterIsIdempotentAndRefusesASharedPage) {
+TEST(PsiCalls, RegisterIsIdempotentAndAPageNeedsAHostThatServesIt) {
     Psi t;
     EXPECT_EQ(t.a.ret(RVM_HC_PSI_REGISTER), 0);
     EXPECT_EQ(t.a.ret(RVM_HC_PSI_REGISTER), 0);
     EXPECT_EQ(t.monitor.host_view().guests_registered, 1u);
     EXPECT_TRUE(t.monitor.partition_view(t.a.pid).value().guest_registered);
     EXPECT_FALSE(t.monitor.partition_view(t.b.pid).value().guest_registered);
-    EXPECT_TRUE(refused(t.b.ret(RVM_HC_PSI_REGISTER, 0x1000), RVM_E_NOT_SUPPORTED, 1));
+    EXPECT_TRUE(refused(t.b.ret(RVM_HC_PSI_REGISTER, 0x1000), RVM_E_NOT_SUPPORTED, 1)) << "context without a page slot";
     EXPECT_FALSE(t.monitor.partition_view(t.b.pid).value().guest_registered) << "a refused register registers";
 }
 
@@ -140,14 +143,71 @@ TEST(PsiCalls, HibernateServesC0AndC1Only) {
     Psi t;
     EXPECT_EQ(t.a.ret(RVM_HC_PSI_HIBERNATE, RVM_PSI_POWER_C0), 0);
     const CallResult c1 = t.a.call(RVM_HC_PSI_HIBERNATE, RVM_PSI_POWER_C1);
-    EXPECT_EQ(c1.next, CallResult::Next::Yield) << "C1 gives up the CPU";
+    EXPECT_EQ(c1.next, CallResult::Next::Suspend) << "C1 suspends the partition";
     EXPECT_EQ(c1.rax, 0u);
+    EXPECT_EQ(c1.suspend_ns, kC1DefaultNs) << "argument 2 = 0: one default epoch";
+    EXPECT_EQ(t.a.call(RVM_HC_PSI_HIBERNATE, RVM_PSI_POWER_C1, 5'000'000).suspend_ns, 5'000'000u);
+    EXPECT_EQ(t.a.call(RVM_HC_PSI_HIBERNATE, RVM_PSI_POWER_C1, kC1MaxNs).suspend_ns, kC1MaxNs);
+    EXPECT_TRUE(refused(t.a.ret(RVM_HC_PSI_HIBERNATE, RVM_PSI_POWER_C1, kC1MaxNs + 1), RVM_E_INVALID, 2));
+    EXPECT_TRUE(refused(t.a.ret(RVM_HC_PSI_HIBERNATE, RVM_PSI_POWER_C1, ~0ull), RVM_E_INVALID, 2));
     EXPECT_TRUE(refused(t.a.ret(RVM_HC_PSI_HIBERNATE, RVM_PSI_POWER_C3), RVM_E_NOT_SUPPORTED, 1));
     EXPECT_TRUE(refused(t.a.ret(RVM_HC_PSI_HIBERNATE, RVM_PSI_POWER_C6), RVM_E_NOT_SUPPORTED, 1));
     for (const std::uint64_t bad : std::initializer_list<std::uint64_t>{
              std::uint64_t{2}, std::uint64_t{4}, std::uint64_t{5}, std::uint64_t{7}, 0x1'0000'0001ull, ~0ull}) {
         EXPECT_TRUE(refused(t.a.ret(RVM_HC_PSI_HIBERNATE, bad), RVM_E_INVALID, 1)) << bad;
     }
+}
+
+// A caller whose RAM holds a shared Ψ page the host may serve.
+struct PageCaller {
+    explicit PageCaller(test::World& w, PsiMonitor& psi)
+        : pid(w.partition(PartitionConfig{35, 4, 8, 0})),
+          memory(ram, {GuestRange{0x1000, 0x3000, true, false}, GuestRange{0x3000, 0x4000, false, false}}) {
+        psi.attach_partition(pid);
+        ctx.emplace(PartitionCallContext{pid, w.k(), *w.syscalls, kernel_mu, memory, info, kStart, limiter, limiter_mu,
+                                         &psi});
+        ctx->psi_page = &page;
+    }
+    rvm_ret_t reg(std::uint64_t gva) {
+        backend::Regs r;
+        r.rax = RVM_HC_PSI_REGISTER;
+        r.rdi = gva;
+        return static_cast<rvm_ret_t>(handle_hypercall(*ctx, r, kStart).rax);
+    }
+    void init_page(std::uint64_t gva, std::uint64_t magic = RVM_PSI_PAGE_MAGIC,
+                   std::uint64_t version = RVM_PSI_PAGE_VERSION) {
+        std::memcpy(ram.data() + gva, &magic, 8);
+        std::memcpy(ram.data() + gva + 8, &version, 8);
+    }
+    PartitionId pid;
+    alignas(64) std::array<std::uint8_t, 0x4000> ram{};
+    AgentMemory memory;
+    rvm_info info{};
+    LogLimiter limiter{5};
+    std::mutex kernel_mu, limiter_mu;
+    std::atomic<std::uint64_t> page{0};
+    std::optional<PartitionCallContext> ctx;
+};
+
+TEST(PsiCalls, RegisterWithASharedPageChecksItAtTheBoundary) {
+    test::World w;
+    PsiMonitor monitor;
+    PageCaller c{w, monitor};
+    c.init_page(0x1040);
+    c.init_page(0x3000);
+    c.init_page(0x1080, RVM_PSI_PAGE_MAGIC + 1);
+    c.init_page(0x10c0, RVM_PSI_PAGE_MAGIC, 2);
+    EXPECT_TRUE(refused(c.reg(0x1044), RVM_E_INVALID, 1)) << "not 64-byte aligned";
+    EXPECT_TRUE(refused(c.reg(0x3000), RVM_E_FAULT, 1)) << "read-only memory";
+    EXPECT_TRUE(refused(c.reg(0x8000), RVM_E_FAULT, 1)) << "unmapped";
+    EXPECT_TRUE(refused(c.reg(0xffff'ffff'ffff'ffc0ull), RVM_E_FAULT, 1)) << "wraps";
+    EXPECT_TRUE(refused(c.reg(0x1080), RVM_E_INVALID, 1)) << "bad magic";
+    EXPECT_TRUE(refused(c.reg(0x10c0), RVM_E_INVALID, 1)) << "bad version";
+    EXPECT_FALSE(monitor.partition_view(c.pid).value().guest_registered) << "a refused register registers nothing";
+    EXPECT_EQ(c.page.load(), 0u);
+    EXPECT_EQ(c.reg(0x1040), 0);
+    EXPECT_EQ(c.page.load(), 0x1040u);
+    EXPECT_TRUE(monitor.partition_view(c.pid).value().guest_registered);
 }
 
 TEST(PsiCalls, WithoutAMonitorNothingIsServed) {

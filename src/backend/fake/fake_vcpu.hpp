@@ -27,10 +27,16 @@ public:
         results.push_back(rax);
         return {};
     }
+    void complete_msr(std::uint64_t value, bool gp) { msr_answers.push_back({value, gp}); }
     void kick() { ++kicks; }
     void thread_done() { done = true; }
 
+    struct MsrAnswer {
+        std::uint64_t value = 0;
+        bool gp = false;
+    };
     std::vector<std::uint64_t> results;
+    std::vector<MsrAnswer> msr_answers;
     std::uint64_t runs = 0;
     std::uint64_t kicks = 0;
     bool done = false;

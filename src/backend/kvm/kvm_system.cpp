@@ -26,9 +26,14 @@ Result<KvmSystem, KvmError> KvmSystem::open(const char* path) {
     // SAFETY: as above; the result is the mask of syncable register sets.
     const int sync_mask = ioctl(fd.get(), KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS);
     const bool sync = sync_mask > 0 && (static_cast<unsigned>(sync_mask) & KVM_SYNC_X86_REGS) != 0;
-    // Every query before the fd moves into the result (argument order is unspecified).
-    const bool stats = has(KVM_CAP_BINARY_STATS_FD);
-    return KvmSystem(std::move(fd), static_cast<std::size_t>(size), sync, stats);
+    Caps caps;
+    caps.vcpu_mmap_size = static_cast<std::size_t>(size);
+    caps.sync_regs = sync;
+    caps.stats_fd = has(KVM_CAP_BINARY_STATS_FD);
+    caps.msr_exits = has(KVM_CAP_X86_USER_SPACE_MSR) && has(KVM_CAP_X86_MSR_FILTER);
+    auto cpuid = build_cpuid(fd.get());
+    if (!cpuid) return err(cpuid.error());
+    return KvmSystem(std::move(fd), caps, std::move(cpuid.value()));
 }
 
 }  // namespace rvm::kvm

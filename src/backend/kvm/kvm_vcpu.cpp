@@ -27,14 +27,18 @@ constexpr std::uint64_t kEfer = (1u << 0) | (1u << 8) | (1u << 10) | (1u << 11);
 // IOPL = 3 (bits 12-13) makes `out` legal at CPL3 on every host; bit 1 is reserved-one.
 constexpr std::uint64_t kRflags = 0x3002;
 
-kvm_segment segment(std::uint16_t selector, std::uint8_t type, bool code) {
+// Kernel profile selectors (any consistent flat 64-bit set works at CPL0).
+constexpr std::uint16_t kKernelCs = 0x10;
+constexpr std::uint16_t kKernelDs = 0x18;
+
+kvm_segment segment(std::uint16_t selector, std::uint8_t type, bool code, std::uint8_t dpl = 3) {
     kvm_segment s{};
     s.base = 0;
     s.limit = 0xffffffff;
     s.selector = selector;
     s.type = type;
     s.present = 1;
-    s.dpl = 3;
+    s.dpl = dpl;
     s.db = code ? 0 : 1;  // a 64-bit code segment has L=1, D=0
     s.s = 1;
     s.l = code ? 1 : 0;
@@ -118,15 +122,23 @@ Result<KvmVcpu, KvmError> KvmVcpu::create(const KvmVm& vm, std::uint32_t id) {
     // SAFETY: mapping the vCPU fd's kvm_run area, of the size KVM reported.
     void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
     if (p == MAP_FAILED) return err(KvmError{"mmap kvm_run", errno});
-    return KvmVcpu(vm, std::move(fd), Mapping(p, size));
+    Mapping run(p, size);
+    const auto c = install_cpuid(vm.system().cpuid(), fd.get());
+    if (!c) return err(c.error());
+    return KvmVcpu(vm, std::move(fd), std::move(run));
 }
 
 Result<void, KvmError> KvmVcpu::set_agent_state(const AgentStart& start) {
     kvm_sregs s{};
     // SAFETY: KVM_GET_SREGS fills a kvm_sregs we own.
     if (ioctl(fd_.get(), KVM_GET_SREGS, &s) != 0) return err(KvmError{"KVM_GET_SREGS", errno});
-    s.cs = segment(0x33, 11, true);                              // execute/read, accessed
-    s.ss = s.ds = s.es = s.fs = s.gs = segment(0x2b, 3, false);  // read/write, accessed
+    if (start.supervisor) {
+        s.cs = segment(kKernelCs, 11, true, 0);
+        s.ss = s.ds = s.es = s.fs = s.gs = segment(kKernelDs, 3, false, 0);
+    } else {
+        s.cs = segment(0x33, 11, true);                              // execute/read, accessed
+        s.ss = s.ds = s.es = s.fs = s.gs = segment(0x2b, 3, false);  // read/write, accessed
+    }
     // A busy 64-bit TSS: VT-x requires a usable TR, and PVM checks CPL3 port
     // I/O against its bitmap. Nothing ever switches stacks through it.
     s.tr = kvm_segment{};
@@ -194,6 +206,8 @@ backend::VcpuExit KvmVcpu::translate() {
         case KVM_EXIT_FAIL_ENTRY:
             return Fault{rip(), run_->fail_entry.hardware_entry_failure_reason, "VM entry failed"};
         case KVM_EXIT_INTR: return Preempted{};
+        case KVM_EXIT_X86_RDMSR: return MsrRead{run_->msr.index};
+        case KVM_EXIT_X86_WRMSR: return MsrWrite{run_->msr.index, run_->msr.data};
         default: return Fault{rip(), run_->exit_reason, "unexpected KVM exit"};
     }
 }
@@ -219,6 +233,12 @@ Result<void, KvmError> KvmVcpu::set_result(std::uint64_t rax) {
     k.rax = rax;
     if (ioctl(fd_.get(), KVM_SET_REGS, &k) != 0) return err(KvmError{"KVM_SET_REGS", errno});
     return {};
+}
+
+void KvmVcpu::complete_msr(std::uint64_t value, bool gp) {
+    // KVM injects #GP on the next KVM_RUN when error is non-zero.
+    run_->msr.error = gp ? 1 : 0;
+    if (!gp && run_->exit_reason == KVM_EXIT_X86_RDMSR) run_->msr.data = value;
 }
 
 void KvmVcpu::kick() {

@@ -19,6 +19,9 @@ struct kvm_run;
 namespace rvm::kvm {
 
 struct AgentStart {
+    // false: the agent profile (CPL3); true: the kernel profile (CPL0, the
+    // same paging; on PVM its code is emulated instruction by instruction).
+    bool supervisor = false;
     std::uint64_t cr3 = 0;
     std::uint64_t tss_base = 0;  // linear address of the TSS (see write_agent_tss)
     std::uint32_t tss_limit = 0;
@@ -37,7 +40,8 @@ public:
     KvmVcpu(const KvmVcpu&) = delete;
     ~KvmVcpu();
 
-    // Agent profile: CPL3, 64-bit, paging on, IOPL=3, interrupts off.
+    // Agent profile: CPL3, 64-bit, paging on, IOPL=3, interrupts off
+    // (kernel profile with start.supervisor: the same at CPL0).
     [[nodiscard]] Result<void, KvmError> set_agent_state(const AgentStart& start);
 
     // Runs guest code until it exits; only from the task's own thread.
@@ -45,6 +49,8 @@ public:
     // Sets rax before the next run (the hypercall result).
     [[nodiscard]] Result<void, KvmError> set_result(std::uint64_t rax);
     [[nodiscard]] Result<backend::Regs, KvmError> regs() const;
+    // Answers the MsrRead / MsrWrite exit run() just returned.
+    void complete_msr(std::uint64_t value, bool gp);
     [[nodiscard]] int fd() const { return fd_.get(); }
 
     // From any thread: makes run() return Preempted as soon as possible.

@@ -3,6 +3,7 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 
+#include <array>
 #include <cerrno>
 
 namespace rvm::kvm {
@@ -25,6 +26,31 @@ Result<void, KvmError> KvmVm::add_memslot(std::uint32_t slot, std::uint64_t gpa,
     if (ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region) != 0) {
         return err(KvmError{"KVM_SET_USER_MEMORY_REGION", errno});
     }
+    return {};
+}
+
+}  // namespace rvm::kvm
+
+namespace rvm::kvm {
+
+Result<void, KvmError> KvmVm::route_msrs(std::uint32_t first, std::uint32_t count) {
+    if (!sys_->msr_exits()) return err(KvmError{"KVM lacks user-space MSR exits or the MSR filter", ENOTSUP});
+    if (count == 0 || count > 64) return err(KvmError{"route_msrs: 1..64 MSRs", EINVAL});
+    kvm_enable_cap cap{};
+    cap.cap = KVM_CAP_X86_USER_SPACE_MSR;
+    cap.args[0] = KVM_MSR_EXIT_REASON_FILTER;  // only the filtered MSRs come to us
+    // SAFETY: KVM_ENABLE_CAP reads the kvm_enable_cap we filled.
+    if (ioctl(fd_.get(), KVM_ENABLE_CAP, &cap) != 0) return err(KvmError{"KVM_ENABLE_CAP(USER_SPACE_MSR)", errno});
+    // A clear bit denies, and a denied access exits with reason FILTER.
+    std::array<std::uint8_t, 8> deny{};
+    kvm_msr_filter f{};
+    f.flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
+    f.ranges[0].flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE;
+    f.ranges[0].nmsrs = count;
+    f.ranges[0].base = first;
+    f.ranges[0].bitmap = deny.data();
+    // SAFETY: KVM copies the filter and its bitmap during the call.
+    if (ioctl(fd_.get(), KVM_X86_SET_MSR_FILTER, &f) != 0) return err(KvmError{"KVM_X86_SET_MSR_FILTER", errno});
     return {};
 }
 

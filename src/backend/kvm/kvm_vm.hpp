@@ -16,6 +16,13 @@ public:
     // outlive the VM (the partition owns both; the VM is destroyed first).
     [[nodiscard]] Result<void, KvmError> add_memslot(std::uint32_t slot, std::uint64_t gpa, const GuestRam& ram);
 
+    // Makes RDMSR/WRMSR of MSRs [first, first + count) exit to user space
+    // (MsrRead / MsrWrite) instead of being handled -- or refused -- by KVM:
+    // user-space MSR exits for filtered MSRs plus an MSR filter that denies
+    // exactly that range (every other MSR stays KVM's). Once per VM, before
+    // any vCPU runs. count <= 64.
+    [[nodiscard]] Result<void, KvmError> route_msrs(std::uint32_t first, std::uint32_t count);
+
     [[nodiscard]] int fd() const { return fd_.get(); }
     [[nodiscard]] const KvmSystem& system() const { return *sys_; }
 
