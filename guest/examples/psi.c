@@ -7,36 +7,21 @@
  *   SELF and HOST are ratios (<= 100 %); HIBERNATE C0 and C1 return 0;
  *   the refusals: ratio above 10^6 (RVM_E_INVALID arg 1), an unknown query
  *   selector (RVM_E_INVALID arg 1), C3 / C6 (RVM_E_NOT_SUPPORTED arg 1), an
- *   unknown C-state (RVM_E_INVALID arg 1), a shared page at REGISTER
- *   (not served yet: RVM_E_NOT_SUPPORTED arg 1).
+ *   unknown C-state (RVM_E_INVALID arg 1); then the shared page and C1
+ *   (psi_page_checks.c).
  * Logs "psi: FAIL ..." for each mismatch; at the end either
  *   psi: all checks passed
  * and exit 0, or "psi: N of M checks failed" and exit 1. */
-#include <rvm/guest.h>
+#include "checks.h"
 
-static unsigned checks, failures;
-
-static void expect_value(const char* what, rvm_ret_t ret, rvm_ret_t want) {
-    ++checks;
-    if (ret == want) return;
-    ++failures;
-    rvm_logf("psi: FAIL %s: got %ld, want %ld\n", what, (long)ret, (long)want);
-}
-
-static void expect_error(const char* what, rvm_ret_t ret, uint32_t status, uint32_t arg) {
-    ++checks;
-    if (rvm_is_error(ret) && rvm_error_status(ret) == status && rvm_error_arg(ret) == arg) return;
-    ++failures;
-    rvm_logf("psi: FAIL %s: got ret %ld (status %u arg %u), want status %u arg %u\n", what, (long)ret,
-             rvm_error_status(ret), rvm_error_arg(ret), status, arg);
-}
-
-static void expect_ratio(const char* what, rvm_ret_t ret) {
-    ++checks;
-    if (ret >= 0 && ret <= (rvm_ret_t)RVM_PSI_RATIO_ONE) return;
-    ++failures;
-    rvm_logf("psi: FAIL %s: got %ld, want a ratio in 0..%u\n", what, (long)ret, RVM_PSI_RATIO_ONE);
-}
+static struct rvm_checks c = {"psi", 0, 0};
+#define expect_value(what, ret, want) check_value(&c, what, ret, want)
+#define expect_error(what, ret, st, arg) check_error(&c, what, ret, st, arg)
+#define expect_ratio(what, ret)                                                        \
+    do {                                                                               \
+        const rvm_ret_t r_ = (ret);                                                    \
+        check_true(&c, what, r_ >= 0 && r_ <= (rvm_ret_t)RVM_PSI_RATIO_ONE);           \
+    } while (0)
 
 int main(const struct rvm_info* info, uint64_t task_index) {
     (void)info;
@@ -54,12 +39,8 @@ int main(const struct rvm_info* info, uint64_t task_index) {
         expect_value("query guests after update", rvm_psi_query(RVM_PSI_QUERY_GUESTS), (rvm_ret_t)ratios[i]);
         expect_ratio("query self", rvm_psi_query(RVM_PSI_QUERY_SELF));
         expect_ratio("query host", rvm_psi_query(RVM_PSI_QUERY_HOST));
-        rvm_ret_t cpu = rvm_psi_query(RVM_PSI_QUERY_CPU_PERMILLE);
-        ++checks;
-        if (cpu != 1000 && cpu != 800 && cpu != 500) {
-            ++failures;
-            rvm_logf("psi: FAIL cpu allowance %ld is no band's\n", (long)cpu);
-        }
+        const rvm_ret_t cpu = rvm_psi_query(RVM_PSI_QUERY_CPU_PERMILLE);
+        check_true(&c, "cpu allowance is a band's", cpu == 1000 || cpu == 800 || cpu == 500);
     }
     /* The policy input is max(observed, reported): above 30 % is the 50 % band. */
     expect_value("update 60 %", rvm_psi_update(600000, 5, 5), 0);
@@ -78,12 +59,7 @@ int main(const struct rvm_info* info, uint64_t task_index) {
     expect_error("hibernate C3", rvm_psi_hibernate(RVM_PSI_POWER_C3), RVM_E_NOT_SUPPORTED, 1);
     expect_error("hibernate C6", rvm_psi_hibernate(RVM_PSI_POWER_C6), RVM_E_NOT_SUPPORTED, 1);
     expect_error("hibernate C2", rvm_psi_hibernate(2), RVM_E_INVALID, 1);
-    expect_error("register with a page", rvm_hypercall1(RVM_HC_PSI_REGISTER, 0x1000), RVM_E_NOT_SUPPORTED, 1);
 
-    if (failures != 0) {
-        rvm_logf("psi: %u of %u checks failed\n", failures, checks);
-        return 1;
-    }
-    rvm_logf("psi: all checks passed (%u)\n", checks);
-    return 0;
+    psi_page_checks(&c);
+    return checks_end(&c);
 }

@@ -33,6 +33,7 @@ host::AgentSpec to_spec(const host::PartitionSpec& p, std::vector<std::uint8_t> 
     s.wall_time_ns = static_cast<std::uint64_t>(p.wall_time.count()) * 1'000'000u;
     s.log_rate = p.log_rate;
     s.arg = p.arg;
+    s.profile = p.kernel_profile ? host::Profile::Kernel : host::Profile::Agent;
     return s;
 }
 

@@ -61,7 +61,7 @@ constexpr std::uint64_t kMaxWallMs = 7ULL * 24 * 3600 * 1000;  // a week
 constexpr std::string_view kRootKeys[] = {"run", "partition"};
 constexpr std::string_view kRunKeys[] = {"wall_time", "witness", "agent_dir", "psi_policy"};
 constexpr std::string_view kPartitionKeys[] = {"name",  "agent",     "memory",   "tasks", "max_tasks",
-                                               "stack", "wall_time", "log_rate", "arg"};
+                                               "stack", "wall_time", "log_rate", "arg", "profile"};
 
 // A user-supplied string made safe to quote: control bytes escaped, clipped.
 std::string shown(std::string_view s, std::size_t max = 64) {
@@ -411,6 +411,17 @@ Result<PartitionSpec, ManifestError> read_partition(const Context& ctx, const to
     auto agent = read_string(s, "agent", true);
     if (!agent) return Fail{agent.error()};
     p.agent_path = resolve(fs::path(run.agent_dir), *agent.value()).string();
+    auto profile = read_string(s, "profile", false);
+    if (!profile) return Fail{profile.error()};
+    if (profile.value()) {
+        if (*profile.value() == "kernel") {
+            p.kernel_profile = true;
+        } else if (*profile.value() != "agent") {
+            return fail(ctx, ManifestErrc::kBadValue, line_of(t->get("profile")->source()),
+                        "'profile' in {}: '{}' is neither \"agent\" (CPL3, the default) nor \"kernel\" (CPL0)",
+                        s.label, shown(*profile.value()));
+        }
+    }
     RVM_TRY_VOID(read_limits(s, run, p));
     return p;
 }

@@ -43,6 +43,7 @@ struct PartitionSpec {
     std::chrono::milliseconds wall_time{30'000};  // defaults to the run's
     std::uint32_t log_rate = 100;                 // log hypercalls per second
     std::uint64_t arg = 0;                        // start argument of the initial tasks (rdx)
+    bool kernel_profile = false;                  // profile = "kernel": CPL0 (default "agent": CPL3)
     std::uint32_t line = 0;                       // where the partition is declared
 };
 

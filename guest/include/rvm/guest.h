@@ -217,9 +217,65 @@ static inline rvm_ret_t rvm_psi_update(uint64_t ratio_ppm, uint64_t committed, u
 /* The value named by `what` (enum rvm_psi_query); RVM_E_INVALID arg 1 for an unknown one. */
 static inline rvm_ret_t rvm_psi_query(uint64_t what) { return rvm_hypercall1(RVM_HC_PSI_QUERY, what); }
 
-/* Requests power state `cstate` (enum rvm_psi_power): C0 no-op, C1 yields the
- * CPU; C3 / C6 RVM_E_NOT_SUPPORTED, anything else RVM_E_INVALID (arg 1). */
+/* Requests power state `cstate` (enum rvm_psi_power): C0 no-op, C1 suspends
+ * the partition for one default epoch (see rvm_psi_suspend); C3 / C6
+ * RVM_E_NOT_SUPPORTED, anything else RVM_E_INVALID (arg 1). */
 static inline rvm_ret_t rvm_psi_hibernate(uint64_t cstate) { return rvm_hypercall1(RVM_HC_PSI_HIBERNATE, cstate); }
+
+/* Requests C1 for `ns` nanoseconds (0: one default epoch, 10 ms; at most
+ * 10 s, else RVM_E_INVALID arg 2): the whole partition is suspended and
+ * resumed by the host; returns 0 after the resume. */
+static inline rvm_ret_t rvm_psi_suspend(uint64_t ns) {
+    return rvm_hypercall2(RVM_HC_PSI_HIBERNATE, RVM_PSI_POWER_C1, ns);
+}
+
+/* The shared Ψ page (abi/psi.h): reports without an exit. The page lives in
+ * the agent's own writable memory, 64-byte aligned. */
+static inline void rvm_psi_page_init(struct rvm_psi_page* p) {
+    volatile uint64_t* w = RVM_RCAST(volatile uint64_t*, p);
+    for (unsigned i = 0; i < RVM_PSI_PAGE_SIZE / 8u; ++i) w[i] = 0;
+    p->magic = RVM_PSI_PAGE_MAGIC;
+    p->version = RVM_PSI_PAGE_VERSION;
+}
+
+/* REGISTER with the page: RVM_E_INVALID arg 1 (misaligned, bad magic or
+ * version), RVM_E_FAULT arg 1 (not the agent's writable memory). */
+static inline rvm_ret_t rvm_psi_register_page(struct rvm_psi_page* p) {
+    return rvm_hypercall1(RVM_HC_PSI_REGISTER, RVM_RCAST(uint64_t, p));
+}
+
+/* Writes the guest's fields under guest_seq (odd while writing); the host
+ * takes them at its next epoch. */
+static inline void rvm_psi_page_report(struct rvm_psi_page* p, uint64_t ratio_ppm, uint64_t committed,
+                                       uint64_t deferred) {
+    const uint32_t s = __atomic_load_n(&p->guest_seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->guest_seq, s + 1u, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&p->guest_ratio_ppm, ratio_ppm, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->committed, committed, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->deferred, deferred, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->guest_seq, s + 2u, __ATOMIC_RELEASE);
+}
+
+/* A consistent copy of the host's fields: 0, or -1 if the host was writing
+ * on each of `tries` attempts. *seq is the host counter of the copy (it
+ * advances by 2 per host update). */
+static inline int rvm_psi_page_host(const struct rvm_psi_page* p, uint64_t* ratio_ppm, uint64_t* timestamp_ns,
+                                    uint32_t* seq, unsigned tries) {
+    for (unsigned i = 0; i < tries; ++i) {
+        const uint32_t before = __atomic_load_n(&p->host_seq, __ATOMIC_ACQUIRE);
+        if (before & 1u) continue;
+        const uint64_t r = __atomic_load_n(&p->host_ratio_ppm, __ATOMIC_RELAXED);
+        const uint64_t t = __atomic_load_n(&p->timestamp_ns, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&p->host_seq, __ATOMIC_RELAXED) != before) continue;
+        *ratio_ppm = r;
+        *timestamp_ns = t;
+        *seq = before;
+        return 0;
+    }
+    return -1;
+}
 
 /* ---------------------------------------------------------------------------
  * Tasks.

@@ -4,7 +4,9 @@
 #include <sys/ioctl.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <vector>
 
 #include "abi/psi.h"
@@ -24,6 +26,15 @@ constexpr std::uint32_t kHypervisorLast = 0x400000ffu;
 constexpr std::uint32_t kKvmShift = RVM_CPUID_LEAF_KVM_BASE - RVM_CPUID_LEAF_BASE;
 constexpr std::uint32_t kHypervisorBit = 1u << 31;  // CPUID.1:ECX
 
+// struct kvm_cpuid2 is {u32 nent; u32 padding; entries[]}: 8 bytes of header
+// in C. Under C++ this uapi header's __DECLARE_FLEX_ARRAY puts an empty
+// struct (1 byte) before `entries`, making the struct 12 bytes with entries
+// at offset 12 -- and the ioctl numbers, which encode the size, wrong
+// (KVM answers -EINVAL). So the C layout is built by hand here.
+constexpr std::size_t kCpuid2HeaderSize = 8;
+constexpr unsigned long kGetSupportedCpuid = _IOC(_IOC_READ | _IOC_WRITE, KVMIO, 0x05, kCpuid2HeaderSize);
+constexpr unsigned long kSetCpuid2 = _IOC(_IOC_WRITE, KVMIO, 0x90, kCpuid2HeaderSize);
+
 kvm_cpuid_entry2 entry(std::uint32_t function, std::uint32_t eax, std::uint32_t ebx, std::uint32_t ecx,
                        std::uint32_t edx) {
     kvm_cpuid_entry2 e{};
@@ -32,14 +43,27 @@ kvm_cpuid_entry2 entry(std::uint32_t function, std::uint32_t eax, std::uint32_t 
     return e;
 }
 
-// Header and entries in one allocation, as KVM_{GET_SUPPORTED,SET}_CPUID2 want.
+// Header (nent, padding) and entries in one buffer, in the C layout.
 struct Cpuid2Buffer {
-    explicit Cpuid2Buffer(std::size_t n)
-        : words((sizeof(kvm_cpuid2) + n * sizeof(kvm_cpuid_entry2) + 7) / 8, 0) {
-        head()->nent = static_cast<std::uint32_t>(n);
+    explicit Cpuid2Buffer(std::size_t n) : bytes(kCpuid2HeaderSize + n * sizeof(kvm_cpuid_entry2), 0) {
+        set_nent(static_cast<std::uint32_t>(n));
     }
-    kvm_cpuid2* head() { return reinterpret_cast<kvm_cpuid2*>(words.data()); }
-    std::vector<std::uint64_t> words;  // 8-byte aligned storage
+    [[nodiscard]] std::uint32_t nent() const {
+        std::uint32_t n = 0;
+        std::memcpy(&n, bytes.data(), sizeof n);
+        return n;
+    }
+    void set_nent(std::uint32_t n) { std::memcpy(bytes.data(), &n, sizeof n); }
+    [[nodiscard]] kvm_cpuid_entry2 get(std::size_t i) const {
+        kvm_cpuid_entry2 e{};
+        std::memcpy(&e, bytes.data() + kCpuid2HeaderSize + i * sizeof e, sizeof e);
+        return e;
+    }
+    void put(std::size_t i, const kvm_cpuid_entry2& e) {
+        std::memcpy(bytes.data() + kCpuid2HeaderSize + i * sizeof e, &e, sizeof e);
+    }
+    void* data() { return bytes.data(); }
+    std::vector<std::uint8_t> bytes;
 };
 
 }  // namespace
@@ -48,14 +72,14 @@ Result<std::shared_ptr<const CpuidTable>, KvmError> build_cpuid(int kvm_fd) {
     for (std::size_t n = 64; n <= 4096; n *= 2) {
         Cpuid2Buffer b(n);
         // SAFETY: the buffer holds a kvm_cpuid2 header with room for `n` entries.
-        if (ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, b.head()) != 0) {
+        if (ioctl(kvm_fd, kGetSupportedCpuid, b.data()) != 0) {
             if (errno == E2BIG) continue;
             return err(KvmError{"KVM_GET_SUPPORTED_CPUID", errno});
         }
         auto t = std::make_shared<CpuidTable>();
-        const kvm_cpuid2* h = b.head();
-        for (std::uint32_t i = 0; i < h->nent; ++i) {
-            kvm_cpuid_entry2 e = h->entries[i];
+        const std::uint32_t nent = std::min<std::uint32_t>(b.nent(), static_cast<std::uint32_t>(n));
+        for (std::uint32_t i = 0; i < nent; ++i) {
+            kvm_cpuid_entry2 e = b.get(i);
             if (e.function >= kHypervisorFirst && e.function <= kHypervisorLast) {
                 // KVM's leaves move up; its base leaf's "highest leaf" moves with them.
                 if (e.function == kHypervisorFirst && e.eax >= kHypervisorFirst && e.eax <= kHypervisorLast) {
@@ -81,9 +105,9 @@ Result<std::shared_ptr<const CpuidTable>, KvmError> build_cpuid(int kvm_fd) {
 
 Result<void, KvmError> install_cpuid(const CpuidTable& t, int vcpu_fd) {
     Cpuid2Buffer b(t.entries.size());
-    for (std::size_t i = 0; i < t.entries.size(); ++i) b.head()->entries[i] = t.entries[i];
+    for (std::size_t i = 0; i < t.entries.size(); ++i) b.put(i, t.entries[i]);
     // SAFETY: the buffer holds a kvm_cpuid2 header and nent entries.
-    if (ioctl(vcpu_fd, KVM_SET_CPUID2, b.head()) != 0) return err(KvmError{"KVM_SET_CPUID2", errno});
+    if (ioctl(vcpu_fd, kSetCpuid2, b.data()) != 0) return err(KvmError{"KVM_SET_CPUID2", errno});
     return {};
 }
 
