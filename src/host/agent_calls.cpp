@@ -120,13 +120,14 @@ CallResult psi_call(const PartitionCallContext& ctx, const backend::Regs& r) {
 // through so that it gets the decoder's own status.
 bool within_memory_allowance(const PartitionCallContext& ctx, std::uint64_t bytes) {
     if (ctx.psi == nullptr || ctx.psi_policy == nullptr || !ctx.psi_policy->load()) return true;
-    if (bytes == 0 || bytes % 4096 != 0) return true;
+    if (bytes == 0 || bytes % 4096 != 0 || bytes > (std::uint64_t{1} << 48)) return true;
     const auto d = ctx.psi->policy(ctx.partition);
     const Partition* p = ctx.kernel.partition(ctx.partition);
     if (!d || p == nullptr) return true;
+    // Bounded: mem_pages by the partition's space, bytes by the check above.
     const std::uint64_t allowed = ctx.base_pages * d.value().mem_permille / 1000u;
-    const std::uint64_t extra = p->mem_pages > ctx.base_pages ? p->mem_pages - ctx.base_pages : 0;
-    return extra + bytes / 4096 <= allowed;
+    const std::uint64_t after = p->mem_pages + bytes / 4096;
+    return after <= ctx.base_pages || after - ctx.base_pages <= allowed;
 }
 
 }  // namespace

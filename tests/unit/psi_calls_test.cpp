@@ -210,6 +210,33 @@ TEST(PsiCalls, RegisterWithASharedPageChecksItAtTheBoundary) {
     EXPECT_TRUE(monitor.partition_view(c.pid).value().guest_registered);
 }
 
+// The memory allowance (DESIGN.md 6): with the policy on, REGION_MAP may grow
+// a partition beyond its base RAM by at most mem_permille of that RAM.
+TEST(PsiCalls, RegionMapGrowthIsBoundedByTheMemoryAllowance) {
+    Psi t;
+    std::atomic<bool> policy{true};
+    t.a.ctx->psi_policy = &policy;
+    t.a.ctx->base_pages = 10;  // so the allowance is 10 pages at full, 5 at 50 %
+    const std::uint64_t self = t.w.self_cap(t.a.pid).raw();
+    const auto map = [&](std::uint64_t pages) { return t.a.ret(RVM_HC_REGION_MAP, self, pages * 4096, RVM_REGION_SLAB); };
+    // Nothing mapped yet: the partition holds 0 pages, below its base; full allowance.
+    ASSERT_EQ(t.a.ret(RVM_HC_PSI_REGISTER), 0);
+    ASSERT_EQ(t.a.ret(RVM_HC_PSI_UPDATE, 600'000, 1, 1), 0);  // above 30 %: 500 per mille
+    ASSERT_EQ(t.monitor.policy(t.a.pid).value().mem_permille, 500u);
+    EXPECT_GE(map(8), 0) << "8 pages: still within the 10 base pages";
+    EXPECT_GE(map(2), 0) << "10 pages: exactly the base";
+    EXPECT_GE(map(5), 0) << "5 extra = 50 % of the base";
+    EXPECT_TRUE(refused(map(1), RVM_E_POLICY, 2)) << "one page beyond the allowance";
+    policy = false;
+    EXPECT_GE(map(1), 0) << "policy off: not enforced";
+    policy = true;
+    ASSERT_EQ(t.a.ret(RVM_HC_PSI_UPDATE, 0, 1, 1), 0);  // back to full: 10 extra pages
+    EXPECT_GE(map(4), 0);
+    EXPECT_TRUE(refused(map(1), RVM_E_POLICY, 2));
+    EXPECT_TRUE(refused(t.a.ret(RVM_HC_REGION_MAP, self, 4095, RVM_REGION_SLAB), RVM_E_INVALID, 2))
+        << "a request the decoder refuses gets the decoder's status";
+}
+
 TEST(PsiCalls, WithoutAMonitorNothingIsServed) {
     test::World w;
     Caller p{w, nullptr, 33};
