@@ -63,10 +63,9 @@ enum rvm_psi_state {
  *                        Registers the calling partition as a reporting guest;
  *                        returns 0. Idempotent: registering again changes
  *                        nothing and returns 0 (seed 001 re-registers after a
- *                        migration). The shared page is not served yet: a
- *                        non-zero argument 1 -> RVM_E_NOT_SUPPORTED, arg 1.
- *                        (Once served: 64-byte aligned, magic and version,
- *                        else RVM_E_INVALID, 1.)
+ *                        migration). A page must be 64-byte aligned with
+ *                        magic and version (else RVM_E_INVALID, 1) and lie
+ *                        in the guest's writable memory (else RVM_E_FAULT, 1).
  *   RVM_HC_PSI_UPDATE    1: own ratio (ppm, <= RVM_PSI_RATIO_ONE, else
  *                        RVM_E_INVALID arg 1), 2: committed, 3: deferred.
  *                        Returns 0. Before REGISTER: RVM_E_STATE (the ratio
@@ -75,9 +74,10 @@ enum rvm_psi_state {
  *                        Returns the value the selector names.
  *   RVM_HC_PSI_HIBERNATE 1: RVM_PSI_POWER_*; C0, C1, C3, C6 map to the
  *                        partition states Active, Suspended, Warm, Dormant.
- *                        Served today: C0 returns 0 at once; C1 gives up the
- *                        CPU as RVM_HC_YIELD does and returns 0 (a bounded
- *                        suspension of the calling task only). C3 and C6:
+ *                        2 (C1): duration in ns, 0 = 10 ms, <= 10 s (else
+ *                        RVM_E_INVALID arg 2). C0 returns 0 at once; C1
+ *                        suspends the whole partition (witnessed) and
+ *                        returns 0 after the host resumes it. C3 and C6:
  *                        RVM_E_NOT_SUPPORTED arg 1; any other value:
  *                        RVM_E_INVALID arg 1. Needs no REGISTER. */
 enum rvm_psi_query {
@@ -100,7 +100,8 @@ enum rvm_psi_power { RVM_PSI_POWER_C0 = 0, RVM_PSI_POWER_C1 = 1, RVM_PSI_POWER_C
  *   [0x18] host_ratio_ppm   host-written: RVM_PSI_QUERY_GUESTS's answer
  *   [0x20] committed        guest-written
  *   [0x28] deferred         guest-written
- *   [0x30] timestamp_ns     host-written: host clock at the last host update
+ *   [0x30] timestamp_ns     host-written: ns since the partition started (as
+ *                           RVM_HC_CLOCK) at the last host update
  *   [0x38] host_seq         host's sequence counter (the seed's unused bytes)
  *   [0x3C] guest_seq        guest's sequence counter
  * Each side protects the fields it writes with its own counter (a seqlock with
