@@ -13,6 +13,8 @@
 #include <random>
 #include <vector>
 
+#include "abi/psi.h"
+#include "host/psi_page.hpp"
 #include "nucleus/psi.hpp"
 #include "nucleus/psi_engine.hpp"
 
@@ -226,5 +228,54 @@ void BM_PsiFullEpoch(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kPsiMaxVcpus));
 }
 BENCHMARK(BM_PsiFullEpoch);
+
+}  // namespace
+
+// The shared Ψ page (host/psi_page.hpp). The guest's report is a seqlock
+// write of three fields (what rvm_psi_page_report does; guest code runs
+// natively, so host code measures it), against three plain stores. The
+// host's per-epoch exchange reads the guest's fields and publishes its own.
+namespace {
+
+alignas(64) rvm_psi_page g_page{RVM_PSI_PAGE_MAGIC, RVM_PSI_PAGE_VERSION, 0, 0, 0, 0, 0, 0, 0};
+
+void BM_Baseline_PsiPagePlainStores(benchmark::State& state) {
+    std::uint64_t i = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(&g_page);
+        g_page.guest_ratio_ppm = i % (RVM_PSI_RATIO_ONE + 1);
+        g_page.committed = i;
+        g_page.deferred = i;
+        benchmark::ClobberMemory();
+        ++i;
+    }
+}
+BENCHMARK(BM_Baseline_PsiPagePlainStores);
+
+void BM_PsiPage_GuestReport(benchmark::State& state) {
+    std::uint64_t i = 0;
+    for (auto _ : state) {
+        const std::uint32_t s = __atomic_load_n(&g_page.guest_seq, __ATOMIC_RELAXED);
+        __atomic_store_n(&g_page.guest_seq, s + 1u, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        __atomic_store_n(&g_page.guest_ratio_ppm, i % (RVM_PSI_RATIO_ONE + 1), __ATOMIC_RELAXED);
+        __atomic_store_n(&g_page.committed, i, __ATOMIC_RELAXED);
+        __atomic_store_n(&g_page.deferred, i, __ATOMIC_RELAXED);
+        __atomic_store_n(&g_page.guest_seq, s + 2u, __ATOMIC_RELEASE);
+        ++i;
+    }
+}
+BENCHMARK(BM_PsiPage_GuestReport);
+
+void BM_PsiPage_HostExchange(benchmark::State& state) {
+    const rvm::host::PsiPage page(reinterpret_cast<std::uint8_t*>(&g_page), 64);
+    std::uint64_t t = 0;
+    for (auto _ : state) {
+        rvm::PsiGuestReport r;
+        benchmark::DoNotOptimize(rvm::host::psi_page_read_guest(page, r));
+        rvm::host::psi_page_publish_host(page, r.ratio_ppm, ++t);
+    }
+}
+BENCHMARK(BM_PsiPage_HostExchange);
 
 }  // namespace

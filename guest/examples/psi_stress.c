@@ -9,9 +9,15 @@
  * with seed = the low 20 bits of the partition handle (info->partition), so
  * the host can predict every partition's last report and hence the weighted
  * aggregate. Keep psi_stress_report() in the test in step with this.
- * Updates go by hypercall only: the shared Ψ page is not served yet.
  * Times the loop with rvm_clock_ns() and logs
  *   psi_stress: N updates in X ns (Y/s)
+ *
+ * Page mode (bit 62 of the argument, N = the low 32 bits): the same N
+ * reports written into a registered shared Ψ page instead (no exit each),
+ * timed the same way; then the agent waits (yielding, at most 2 s) until the
+ * host has published twice more, so the last report has been taken, and
+ * logs the same line with "page updates". The page holds the latest report
+ * (a state register, not a queue): the host samples it once per epoch.
  * then exits 0, or logs "psi_stress: FAIL ..." and exits 1 if REGISTER or any
  * UPDATE did not return 0.
  *
@@ -29,6 +35,7 @@
 
 #define PSI_STRESS_DEFAULT_UPDATES 10000ull
 #define PSI_STRESS_LATENCY_MODE (1ull << 63)
+#define PSI_STRESS_PAGE_MODE (1ull << 62)
 #define PSI_STRESS_BUCKET_NS 1000ull
 #define PSI_STRESS_BUCKETS 16384u
 
@@ -63,9 +70,41 @@ static int latency(uint64_t n) {
     return 0;
 }
 
+static struct rvm_psi_page page;
+
+static int page_mode(uint64_t n, uint64_t seed) {
+    if (n == 0) n = PSI_STRESS_DEFAULT_UPDATES;
+    rvm_psi_page_init(&page);
+    const rvm_ret_t reg = rvm_psi_register_page(&page);
+    if (reg != 0) {
+        rvm_logf("psi_stress: FAIL register with a page returned %ld\n", (long)reg);
+        return 1;
+    }
+    const uint64_t t0 = rvm_clock_ns();
+    for (uint64_t i = 0; i < n; ++i) {
+        rvm_psi_page_report(&page, (seed + i * 7919u) % (RVM_PSI_RATIO_ONE + 1u), i + 1u, (seed + i) % 1000u);
+    }
+    const uint64_t t1 = rvm_clock_ns();
+    uint64_t ratio = 0, ts = 0;
+    uint32_t seq0 = 0, seq = 0;
+    while (rvm_psi_page_host(&page, &ratio, &ts, &seq0, 64) != 0) rvm_yield();
+    for (;;) {
+        if (rvm_psi_page_host(&page, &ratio, &ts, &seq, 64) == 0 && seq - seq0 >= 4u) break;
+        if (rvm_clock_ns() - t1 > 2000000000ull) {
+            rvm_logf("psi_stress: FAIL the host did not publish within 2 s\n");
+            return 1;
+        }
+        rvm_yield();
+    }
+    const uint64_t ns = t1 > t0 ? t1 - t0 : 1u;
+    rvm_logf("psi_stress: %lu page updates in %lu ns (%lu/s)\n", n, ns, n * (uint64_t)1000000000u / ns);
+    return 0;
+}
+
 int main(const struct rvm_info* info, uint64_t task_index, uint64_t arg) {
     (void)task_index;
     if ((arg & PSI_STRESS_LATENCY_MODE) != 0) return latency(arg & 0xffffffffull);
+    if ((arg & PSI_STRESS_PAGE_MODE) != 0) return page_mode(arg & 0xffffffffull, info->partition & 0xfffffull);
     const uint64_t n = arg != 0 ? arg : PSI_STRESS_DEFAULT_UPDATES;
     const uint64_t seed = info->partition & 0xfffffull;
 

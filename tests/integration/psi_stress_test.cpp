@@ -4,11 +4,10 @@
 // PsiHostView::guest_ratio_ppm) equals the weighted average recomputed here
 // from each partition's predictable last report. Prints the aggregate rate
 // (sum over partitions of N / elapsed, each timed inside the guest); the seed
-// claims "> 10,000 updates/s".
-//
-// Updates through the shared Ψ page cannot be stressed yet: the page is not
-// served (RVM_HC_PSI_REGISTER with a page -> RVM_E_NOT_SUPPORTED, docs/abi.md),
-// so every update here is a hypercall round trip.
+// claims "> 10,000 updates/s". The same through the shared Ψ page: the
+// guests write their reports without exits and the host takes the latest
+// each epoch; the aggregate must come out the same. Rates are printed, not
+// asserted (bench/ measures performance).
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
@@ -36,7 +35,7 @@ PsiGuestReport psi_stress_report(std::uint64_t handle, std::uint64_t i) {
 
 // "psi_stress: N updates in X ns (Y/s)" -> X, or 0 if the line does not parse.
 std::uint64_t elapsed_ns(std::string_view line) {
-    const std::string_view key = " updates in ";
+    const std::string_view key = "updates in ";
     const auto at = line.find(key);
     if (at == std::string_view::npos) return 0;
     const char* first = line.data() + at + key.size();
@@ -47,12 +46,14 @@ std::uint64_t elapsed_ns(std::string_view line) {
 
 class PsiStress : public KvmTest {};
 
-TEST_F(PsiStress, TenPartitionsTenThousandUpdatesEachAggregateIsTheWeightedAverage) {
-    AgentWorld w(sys());
+constexpr std::uint64_t kPageMode = 1ull << 62;  // psi_stress.c's PSI_STRESS_PAGE_MODE
+
+void stress(const kvm::KvmSystem& sys, bool via_page) {
+    AgentWorld w(sys);
     std::vector<std::size_t> idx;
     for (std::size_t i = 0; i < kPartitions; ++i) {
         host::AgentSpec s = agent_spec("stress" + std::to_string(i), RVM_AGENT_PSI_STRESS_ELF);
-        s.arg = kUpdates;
+        s.arg = kUpdates | (via_page ? kPageMode : 0);
         idx.push_back(w.add(s));
     }
     const auto t0 = std::chrono::steady_clock::now();
@@ -70,7 +71,12 @@ TEST_F(PsiStress, TenPartitionsTenThousandUpdatesEachAggregateIsTheWeightedAvera
         const auto& r = reps[idx[i]];
         EXPECT_EQ(r.outcome, host::Outcome::Exited) << r.name << ": " << r.fault;
         EXPECT_EQ(r.exit_code, 0u) << r.name;
-        EXPECT_GE(r.hypercalls, kUpdates) << r.name;
+        if (via_page) {
+            EXPECT_LT(r.hypercalls, kUpdates) << r.name << ": the page needs no hypercall per update";
+            EXPECT_GE(r.psi_page_reads, 1u) << r.name;
+        } else {
+            EXPECT_GE(r.hypercalls, kUpdates) << r.name;
+        }
         const PartitionId pid = w.runner.partition(idx[i]).id;
         const PsiGuestReport last = psi_stress_report(pid.raw(), kUpdates - 1);
         const auto view = w.runner.psi().partition_view(pid);
@@ -97,14 +103,15 @@ TEST_F(PsiStress, TenPartitionsTenThousandUpdatesEachAggregateIsTheWeightedAvera
     EXPECT_EQ(host.guest_ratio_ppm, want);
 
     std::printf(
-        "[psi_stress] %zu partitions x %lu updates: aggregate %.0f updates/s (sum of per-partition N/elapsed), "
+        "[psi_stress] %s: %zu partitions x %lu updates: aggregate %.0f updates/s (sum of per-partition N/elapsed), "
         "%.0f updates/s over the runner's wall time (%.2f s), guest aggregate %u ppm\n",
-        kPartitions, static_cast<unsigned long>(kUpdates), rate, static_cast<double>(kPartitions * kUpdates) / wall_s,
+        via_page ? "shared page" : "hypercall", kPartitions, static_cast<unsigned long>(kUpdates), rate, static_cast<double>(kPartitions * kUpdates) / wall_s,
         wall_s, host.guest_ratio_ppm);
-    RecordProperty("updates_per_s", static_cast<int>(rate));
-    // Seed 001's claim, a floor any KVM (even PVM, ~25 us a round trip) clears.
-    EXPECT_GT(rate, 10'000.0);
 }
+
+TEST_F(PsiStress, TenPartitionsTenThousandHypercallUpdatesAggregateIsTheWeightedAverage) { stress(sys(), false); }
+
+TEST_F(PsiStress, TenPartitionsTenThousandPageUpdatesAggregateIsTheWeightedAverage) { stress(sys(), true); }
 
 }  // namespace
 }  // namespace rvm::test
