@@ -62,6 +62,10 @@ TEST_F(PsiClassification, PolicyHoldsBackTheStormNotTheComputeLoop) {
     EXPECT_GT(reps[s].throttled_ns, 0u);
     EXPECT_EQ(reps[c].throttled_ns, 0u);
     EXPECT_EQ(reps[c].psi.cpu_permille, 1000u);
+    // Seed 000's short-term boost: the storm started transitioning, so it ran
+    // boosted for a few epochs (default 3 per onset); the compute loop never.
+    EXPECT_GE(reps[s].boosted_epochs, 1u);
+    EXPECT_EQ(reps[c].boosted_epochs, 0u);
 }
 
 }  // namespace
