@@ -49,7 +49,28 @@ struct rvm_info {
     uint64_t stack_region; /* 56: lowest address of the task stacks */
     uint64_t stack_size;   /* 64: bytes per task stack */
     uint64_t max_tasks;    /* 72 */
-    uint64_t reserved[6];  /* 80: zero */
+    uint64_t edge_count;   /* 80: entries in the edge table (RVM_INFO_EDGE_TABLE) */
+    uint64_t reserved[5];  /* 88: zero */
+};
+
+/* CommEdges (src/abi/edge.h). Edge k of a partition (k = 0, 1, ... in the
+ * order the host connected them) has its window -- tx page, data, rx page --
+ * at RVM_EDGE_AREA_VA + k * RVM_EDGE_SLOT_SIZE (virtual == guest-physical),
+ * mapped writable only where this side owns it. Its entry in the info page's
+ * edge table says where and what: */
+#define RVM_EDGE_AREA_VA 0x100000000ull /* 4 GiB, above any agent memory */
+#define RVM_EDGE_SLOT_SIZE 0x200000ull  /* 2 MiB per edge: capacity <= 1 MiB */
+#define RVM_EDGE_MAX 16u                /* edges per partition */
+#define RVM_INFO_EDGE_TABLE 0x100u      /* byte offset of the table in the info page */
+#define RVM_EDGE_ROLE_SENDER 1u
+#define RVM_EDGE_ROLE_RECEIVER 2u
+
+struct rvm_edge_entry {
+    uint64_t cap;      /* 0: capability to the edge (notify_signal / notify_wait) */
+    uint64_t window;   /* 8: address of the window */
+    uint64_t capacity; /* 16: data bytes (a power of two); trust this, not the tx page */
+    uint32_t role;     /* 24: RVM_EDGE_ROLE_* */
+    uint32_t peer;     /* 28: the peer partition's handle index */
 };
 
 #endif

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "abi/edge.h"
 #include "abi/hypercall.h"
 #include "abi/psi.h"
 #include "host/psi_page.hpp"
@@ -11,7 +12,7 @@ namespace rvm::host {
 
 namespace {
 
-CallResult resume(std::uint64_t rax) { return CallResult{CallResult::Next::Resume, rax, 0, {}, {}}; }
+CallResult resume(std::uint64_t rax) { return CallResult{CallResult::Next::Resume, rax, 0, {}, {}, 0, {}}; }
 CallResult error(rvm_status s, std::uint8_t arg) { return resume(static_cast<std::uint64_t>(Status{s, arg}.to_ret())); }
 
 CallResult log_call(const PartitionCallContext& ctx, const backend::Regs& r, std::uint64_t now_ns) {
@@ -104,7 +105,7 @@ CallResult psi_call(const PartitionCallContext& ctx, const backend::Regs& r) {
                 case RVM_PSI_POWER_C0: return resume(0);
                 case RVM_PSI_POWER_C1: {
                     if (r.rsi > kC1MaxNs) return error(RVM_E_INVALID, 2);
-                    CallResult out{CallResult::Next::Suspend, 0, 0, {}, {}};
+                    CallResult out{CallResult::Next::Suspend, 0, 0, {}, {}, 0, {}};
                     out.suspend_ns = r.rsi == 0 ? kC1DefaultNs : r.rsi;
                     return out;
                 }
@@ -114,6 +115,33 @@ CallResult psi_call(const PartitionCallContext& ctx, const backend::Regs& r) {
             }
         }
     }
+}
+
+// notify_signal(cap, bits) / notify_wait(cap, mask, timeout_ns): the
+// capability must name a CommEdge in the caller's table (any right: both ends
+// hold one); bits and mask are non-zero within bits 0..62.
+CallResult notify_call(const PartitionCallContext& ctx, const backend::Regs& r) {
+    NotifyRequest n;
+    {
+        std::lock_guard<std::mutex> g(ctx.kernel_mu);
+        const auto c = ctx.kernel.state().caps.lookup(ctx.partition.index, CapHandle::from_raw(r.rdi),
+                                                      RVM_OBJ_COMMEDGE, Rights{});
+        if (!c) return status_result(c.error().at(1));
+        n.edge = EdgeId::from_raw(c.value().object.id);
+        const CommEdge* e = ctx.kernel.state().edges.get(n.edge);
+        if (e == nullptr) return error(RVM_E_BAD_HANDLE, 1);  // CANNOT FAIL: a live cap names a live edge
+        n.sender = e->source == ctx.partition;
+    }
+    if (r.rsi == 0 || (r.rsi & ~std::uint64_t{RVM_EDGE_NOTIFY_VALID}) != 0) return error(RVM_E_INVALID, 2);
+    n.bits = r.rsi;
+    if (r.rax == RVM_HC_NOTIFY_WAIT) {
+        if (r.rdx > kNotifyMaxWaitNs) return error(RVM_E_INVALID, 3);
+        n.wait = true;
+        n.timeout_ns = r.rdx;
+    }
+    CallResult out = resume(0);
+    out.notify = n;
+    return out;
 }
 
 // Under the kernel mutex. A request the decoder would refuse anyway passes
@@ -156,9 +184,9 @@ std::string sanitize_log(std::span<const std::uint8_t> bytes) {
 CallResult handle_hypercall(const PartitionCallContext& ctx, const backend::Regs& r, std::uint64_t now_ns) {
     const SyscallFrame f{r.rax, {r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9}};
     switch (r.rax) {
-        case RVM_HC_EXIT: return CallResult{CallResult::Next::ExitTask, 0, r.rdi, {}, {}};
+        case RVM_HC_EXIT: return CallResult{CallResult::Next::ExitTask, 0, r.rdi, {}, {}, 0, {}};
         case RVM_HC_LOG: return log_call(ctx, r, now_ns);
-        case RVM_HC_YIELD: return CallResult{CallResult::Next::Yield, 0, 0, {}, {}};
+        case RVM_HC_YIELD: return CallResult{CallResult::Next::Yield, 0, 0, {}, {}, 0, {}};
         case RVM_HC_CLOCK: return resume(now_ns - ctx.start_ns);
         case RVM_HC_INFO: return info_call(ctx, r);
         case RVM_HC_TASK_SPAWN: return spawn_call(ctx, r, f);
@@ -166,6 +194,8 @@ CallResult handle_hypercall(const PartitionCallContext& ctx, const backend::Regs
         case RVM_HC_PSI_UPDATE:
         case RVM_HC_PSI_QUERY:
         case RVM_HC_PSI_HIBERNATE: return psi_call(ctx, r);
+        case RVM_HC_NOTIFY_SIGNAL:
+        case RVM_HC_NOTIFY_WAIT: return notify_call(ctx, r);
         default: {
             std::lock_guard<std::mutex> g(ctx.kernel_mu);
             if (r.rax == RVM_HC_REGION_MAP && !within_memory_allowance(ctx, r.rsi)) return error(RVM_E_POLICY, 2);

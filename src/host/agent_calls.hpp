@@ -24,6 +24,19 @@ struct SpawnRequest {
     std::uint64_t arg = 0;
 };
 
+// notify_signal / notify_wait on a CommEdge, decoded and checked against the
+// caller's capability; the runner performs it (it owns the edge memory and
+// the sleepers). `sender`: the caller is the edge's sender.
+struct NotifyRequest {
+    EdgeId edge;
+    bool sender = false;
+    bool wait = false;
+    std::uint64_t bits = 0;        // signal: bits for the peer; wait: the bits waited for
+    std::uint64_t timeout_ns = 0;  // wait: 0 = until signalled (or the partition stops)
+};
+
+inline constexpr std::uint64_t kNotifyMaxWaitNs = 10'000'000'000;  // 10 s
+
 struct CallResult {
     // Suspend: RVM_HC_PSI_HIBERNATE C1 -- rax is set, then the partition is
     // suspended for suspend_ns (the runner resumes it, or the control plane).
@@ -34,6 +47,7 @@ struct CallResult {
     std::optional<std::string> log;
     std::optional<SpawnRequest> spawn;
     std::uint64_t suspend_ns = 0;  // Suspend
+    std::optional<NotifyRequest> notify;
 };
 
 // RVM_HC_PSI_HIBERNATE C1's argument 2: how long to stay suspended.

@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <cstddef>
 #include <cstring>
 
+#include "abi/edge.h"
 #include "abi/psi.h"
 #include "abi/version.h"
 #include "backend/kvm/elf_image.hpp"
 #include "backend/kvm/page_tables.hpp"
+#include "host/edge_link.hpp"
 
 namespace rvm::host {
 
@@ -41,9 +44,8 @@ Result<void, std::string> check_spec(const AgentSpec& s) {
 // Maps the agent's address space (abi/agent.h) and records which ranges a
 // hypercall may read or write.
 // `user`: the agent profile's U bit (the kernel profile maps supervisor-only).
-bool map_agent(std::span<std::uint8_t> ram, const AgentLayout& l, const kvm::ElfImage& img, bool user,
+bool map_agent(kvm::PageTableBuilder& pt, const AgentLayout& l, const kvm::ElfImage& img, bool user,
                std::uint64_t& cr3, std::vector<GuestRange>& ranges) {
-    kvm::PageTableBuilder pt(ram, l.table_base, l.table_end);
     bool ok = pt.map(RVM_INFO_VA, RVM_INFO_VA, kPage, {false, false, user});
     ok = ok && pt.map(RVM_TSS_VA, l.tss_gpa, kPage, {false, false, false});  // supervisor-only
     ranges.push_back({RVM_INFO_VA, RVM_INFO_VA + kPage, false, false});
@@ -118,7 +120,9 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     l.image_start = img.value().segments[0].vaddr & ~(kPage - 1);
     l.image_end = img.value().image_end;
     l.table_base = spec.memory;
-    l.table_end = spec.memory + kvm::PageTableBuilder::table_pages_for(spec.memory) * kPage;
+    // Room for the edge area's tables too: one page directory and one page
+    // table per 2 MiB edge slot (abi/agent.h).
+    l.table_end = spec.memory + (kvm::PageTableBuilder::table_pages_for(spec.memory) + 1 + RVM_EDGE_MAX) * kPage;
     l.tss_gpa = l.table_end;
 
     auto ram = kvm::GuestRam::create(l.ram_size(), spec.name.c_str());
@@ -130,7 +134,8 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     if (kernel_profile && !sys.msr_exits()) {
         return err(std::string("the kernel profile is not supported on this host: KVM lacks user-space MSR exits"));
     }
-    if (!map_agent(ram.value().bytes(), l, img.value(), !kernel_profile, cr3, ranges)) {
+    auto pt = std::make_unique<kvm::PageTableBuilder>(ram.value().bytes(), l.table_base, l.table_end);
+    if (!map_agent(*pt, l, img.value(), !kernel_profile, cr3, ranges)) {
         return err(std::string("page tables do not fit"));
     }
 
@@ -165,6 +170,7 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     part->entry = img.value().entry;
     part->start_ns = now_ns;
     part->cr3_ = cr3;
+    part->pt_ = std::move(pt);
 
     rvm_info& info = part->info;
     info.magic = RVM_INFO_MAGIC;
@@ -205,6 +211,41 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
         if (!added) return fail_with(added.error());
     }
     return part;
+}
+
+Result<void, std::string> AgentPartition::attach_edge(const EdgeLink& link, bool sender, CapHandle cap,
+                                                      std::uint32_t peer) {
+    if (edge_count >= RVM_EDGE_MAX) return err(fmt::format("more than {} edges", RVM_EDGE_MAX));
+    const std::uint32_t k = edge_count;
+    const std::uint64_t w = RVM_EDGE_AREA_VA + std::uint64_t{k} * RVM_EDGE_SLOT_SIZE;
+    const std::uint64_t owned = RVM_EDGE_SENDER_SIZE(link.capacity);
+    const bool user = spec.profile == Profile::Agent;
+    pt_->set_gpa_limit(RVM_EDGE_AREA_VA + std::uint64_t{RVM_EDGE_MAX} * RVM_EDGE_SLOT_SIZE);
+    // Each side writes only what it owns: the sender its tx page and data,
+    // the receiver its rx page. The page tables say so, and so do the
+    // memslots (read-only where the side does not own the memory).
+    if (!pt_->map(w, w, owned, {sender, false, user}) ||
+        !pt_->map(w + RVM_EDGE_RX_OFFSET(link.capacity), w + RVM_EDGE_RX_OFFSET(link.capacity), kPage,
+                  {!sender, false, user})) {
+        return err(std::string("edge window: page tables full"));
+    }
+    const auto a = vm->add_memslot(1 + 2 * k, w, link.window, 0, owned, !sender);
+    if (!a) return err(fmt::format("edge memslot: {}", kvm::describe(a.error())));
+    const auto b = vm->add_memslot(2 + 2 * k, w + RVM_EDGE_RX_OFFSET(link.capacity), link.window,
+                                   RVM_EDGE_RX_OFFSET(link.capacity), kPage, sender);
+    if (!b) return err(fmt::format("edge memslot: {}", kvm::describe(b.error())));
+    rvm_edge_entry e{};
+    e.cap = cap.raw();
+    e.window = w;
+    e.capacity = link.capacity;
+    e.role = sender ? RVM_EDGE_ROLE_SENDER : RVM_EDGE_ROLE_RECEIVER;
+    e.peer = peer;
+    std::memcpy(ram.bytes().data() + RVM_INFO_VA + RVM_INFO_EDGE_TABLE + k * sizeof e, &e, sizeof e);
+    edge_count = k + 1;
+    info.edge_count = edge_count;
+    std::memcpy(ram.bytes().data() + RVM_INFO_VA + offsetof(rvm_info, edge_count), &info.edge_count,
+                sizeof info.edge_count);
+    return {};
 }
 
 Result<AgentTask*, std::string> AgentPartition::add_task(TaskId tid, std::uint64_t rip, std::uint64_t arg) {

@@ -16,6 +16,7 @@
 #include "backend/kvm/guest_ram.hpp"
 #include "backend/kvm/kvm_vcpu.hpp"
 #include "backend/kvm/kvm_vm.hpp"
+#include "backend/kvm/page_tables.hpp"
 #include "host/agent_calls.hpp"
 #include "host/agent_memory.hpp"
 #include "nucleus/kernel.hpp"
@@ -110,10 +111,18 @@ public:
 
     void kick_all();
 
+    // Maps CommEdge `link` into this partition as its next edge (abi/agent.h):
+    // page tables and memslots writable only where this side owns the window,
+    // and an entry in the info page's edge table. Before or while running.
+    [[nodiscard]] Result<void, std::string> attach_edge(const class EdgeLink& link, bool sender, CapHandle cap,
+                                                        std::uint32_t peer);
+    std::uint32_t edge_count = 0;
+
 private:
     AgentPartition(AgentSpec s, PartitionId p, AgentLayout l, kvm::GuestRam r);
     std::uint64_t cr3_ = 0;
     std::uint32_t tss_limit_ = 0;
+    std::unique_ptr<kvm::PageTableBuilder> pt_;  // kept: edge windows are mapped later
 };
 
 }  // namespace rvm::host

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <thread>
 
+#include "abi/agent.h"
+#include "abi/edge.h"
 #include "abi/psi.h"
 #include "host/psi_page.hpp"
 #include "host/task_loop.hpp"
@@ -22,6 +24,7 @@ AgentRunner::~AgentRunner() {
         p->stop = true;
         p->kick_all();
     }
+    wake_edges();
     parts_.clear();  // joins the threads
 }
 
@@ -31,6 +34,86 @@ Result<std::size_t, std::string> AgentRunner::add(const AgentSpec& spec) {
     psi_.attach_partition(p.value()->id);
     parts_.push_back(std::move(p.value()));
     return parts_.size() - 1;
+}
+
+Result<EdgeId, std::string> AgentRunner::connect(std::size_t from, std::size_t to, std::uint64_t capacity) {
+    if (from >= parts_.size() || to >= parts_.size() || from == to) return err(std::string("edge: bad partitions"));
+    if (capacity < kEdgeMinCapacity || capacity > kEdgeMaxCapacity || (capacity & (capacity - 1)) != 0) {
+        return err(fmt::format("edge capacity {} is not a power of two in 4 KiB .. 1 MiB", capacity));
+    }
+    AgentPartition& a = *parts_[from];
+    AgentPartition& b = *parts_[to];
+    if (a.edge_count >= RVM_EDGE_MAX || b.edge_count >= RVM_EDGE_MAX) {
+        return err(fmt::format("edge: a partition has {} edges already", RVM_EDGE_MAX));
+    }
+    auto window = kvm::GuestRam::create(RVM_EDGE_WINDOW_SIZE(capacity), "rvm-edge");
+    if (!window) return err(fmt::format("edge memory: {}", kvm::describe(window.error())));
+    EdgeId id;
+    CapHandle send_cap, recv_cap;
+    {
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        const auto e = kernel_.create_edge(a.id, b.id);
+        if (!e) return err(fmt::format("nucleus refused the edge: {}", status_name(e.error().code)));
+        id = e.value();
+        send_cap = kernel_.state().caps.handle_of(a.id.index, ObjectRef{RVM_OBJ_COMMEDGE, id.raw()});
+        recv_cap = kernel_.state().caps.handle_of(b.id.index, ObjectRef{RVM_OBJ_COMMEDGE, id.raw()});
+    }
+    auto link = std::make_unique<EdgeLink>(id, a.id, b.id, capacity, std::move(window.value()));
+    EdgeLink& l = *link;
+    {
+        // Kept even if mapping fails below: a VM may already map it.
+        std::lock_guard<std::mutex> g(edges_mu_);
+        edges_.push_back(std::move(link));
+    }
+    auto mapped = a.attach_edge(l, true, send_cap, b.id.index);
+    if (mapped) mapped = b.attach_edge(l, false, recv_cap, a.id.index);
+    if (!mapped) {
+        l.close();
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        (void)kernel_.destroy_edge(id);
+        return err(mapped.error());
+    }
+    return id;
+}
+
+EdgeLink* AgentRunner::edge(EdgeId e) {
+    std::lock_guard<std::mutex> g(edges_mu_);
+    for (auto& l : edges_) {
+        if (l->id == e) return l.get();
+    }
+    return nullptr;
+}
+
+KResult<void> AgentRunner::destroy_edge(EdgeId e) {
+    {
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        const auto r = kernel_.destroy_edge(e);
+        if (!r) return r;
+    }
+    if (EdgeLink* l = edge(e)) l->close();
+    return {};
+}
+
+void AgentRunner::wake_edges() {
+    std::lock_guard<std::mutex> g(edges_mu_);
+    for (auto& l : edges_) l->wake();
+}
+
+// notify_signal sets bits in the peer's word; notify_wait sleeps on the own
+// word (never in the guest: the vCPU is out of KVM_RUN meanwhile).
+void AgentRunner::notify(AgentPartition& p, const NotifyRequest& n, CallResult& r) {
+    EdgeLink* l = edge(n.edge);
+    if (l == nullptr || l->closed()) {
+        r.rax = static_cast<std::uint64_t>(Status{RVM_E_STATE, 0}.to_ret());
+        return;
+    }
+    if (!n.wait) {
+        l->signal(!n.sender, n.bits);
+        r.rax = 0;
+        return;
+    }
+    const std::uint64_t bits = l->wait(n.sender, n.bits, n.timeout_ns, p.stop);
+    r.rax = bits == 0 && l->closed() ? static_cast<std::uint64_t>(Status{RVM_E_STATE, 0}.to_ret()) : bits;
 }
 
 void AgentRunner::start() {
@@ -64,6 +147,7 @@ void AgentRunner::fail(AgentPartition& p, FailReason reason, std::uint64_t rip, 
     }
     p.stop = true;
     p.kick_all();
+    wake_edges();
 }
 
 void AgentRunner::task_exited(AgentPartition& p, AgentTask& t, std::uint64_t code) {
@@ -109,6 +193,7 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
         ++p.hypercalls;
         t.hypercalls.fetch_add(1, std::memory_order_relaxed);
         CallResult r = handle_hypercall(ctx, regs, clock_.now_ns());
+        if (r.notify) notify(p, *r.notify, r);
         if (r.log && log_) log_(p.spec.name, *r.log);
         if (r.spawn) {
             const auto added = p.add_task(r.spawn->task, r.spawn->entry, r.spawn->arg);
@@ -161,6 +246,10 @@ void AgentRunner::wait(const std::function<void()>& tick) {
         const std::uint64_t epoch = psi_.sample(now);
         if (epoch != 0) {
             for (auto& p : parts_) exchange_psi_page(*p, now);
+            {
+                std::lock_guard<std::mutex> g(edges_mu_);
+                for (auto& l : edges_) l->update_weight();
+            }
             if (psi_policy_) throttle(now, epoch);
         }
         if (tick) tick();
@@ -251,6 +340,7 @@ void AgentRunner::stop(std::size_t i) {
     }
     p.stop = true;
     p.kick_all();
+    wake_edges();
 }
 
 KResult<void> AgentRunner::suspend(std::size_t i) {
@@ -308,6 +398,24 @@ std::vector<PartitionReport> AgentRunner::reports() const {
             std::lock_guard<std::mutex> lg(p->limiter_mu);
             r.log_dropped = p->limiter.dropped();
         }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::vector<EdgeReport> AgentRunner::edge_reports() const {
+    std::vector<EdgeReport> out;
+    std::lock_guard<std::mutex> g(edges_mu_);
+    for (const auto& l : edges_) {
+        EdgeReport r;
+        for (const auto& p : parts_) {
+            if (p->id == l->source) r.from = p->spec.name;
+            if (p->id == l->dest) r.to = p->spec.name;
+        }
+        r.capacity = l->capacity;
+        r.bytes = l->bytes();
+        r.messages = l->messages();
+        r.weight = l->weight();
         out.push_back(std::move(r));
     }
     return out;

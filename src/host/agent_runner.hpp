@@ -15,6 +15,7 @@
 
 #include "backend/kvm/kvm_system.hpp"
 #include "host/agent_partition.hpp"
+#include "host/edge_link.hpp"
 #include "host/psi_monitor.hpp"
 #include "nucleus/kernel.hpp"
 #include "nucleus/syscalls.hpp"
@@ -38,6 +39,13 @@ struct PartitionReport {
     std::vector<PsiMonitor::VcpuStats> vcpus;
 };
 
+struct EdgeReport {
+    std::string from, to;
+    std::uint64_t capacity = 0;
+    std::uint64_t bytes = 0, messages = 0;  // the sender's counters (guest-written: informational)
+    double weight = 0;                      // decayed bytes per epoch (coherence input)
+};
+
 class AgentRunner {
 public:
     using LogFn = std::function<void(const std::string& partition, const std::string& line)>;
@@ -49,6 +57,15 @@ public:
 
     // Builds a partition; nothing runs until start(). Returns its index.
     [[nodiscard]] Result<std::size_t, std::string> add(const AgentSpec& spec);
+    // Connects partition `from` (sender) to `to` (receiver) with a CommEdge
+    // of `capacity` data bytes (a power of two, 4 KiB .. 1 MiB): the nucleus
+    // creates the edge (witnessed) and mints a capability to each end; the
+    // window is mapped into both. Before start().
+    [[nodiscard]] Result<EdgeId, std::string> connect(std::size_t from, std::size_t to, std::uint64_t capacity);
+    // Destroys an edge while its ends may be using it (witnessed): its
+    // capabilities are revoked (notify calls: RVM_E_BAD_HANDLE), sleepers wake
+    // with RVM_E_STATE, and the window is marked closed for the SDK.
+    [[nodiscard]] KResult<void> destroy_edge(EdgeId e);
     void start();
     // Returns when every partition has ended or its wall time ran out.
     // `tick` runs on the supervisor every few milliseconds (witness flush).
@@ -70,6 +87,7 @@ public:
     void destroy_all();
 
     [[nodiscard]] std::vector<PartitionReport> reports() const;
+    [[nodiscard]] std::vector<EdgeReport> edge_reports() const;
     [[nodiscard]] AgentPartition& partition(std::size_t i) { return *parts_[i]; }
     [[nodiscard]] std::mutex& kernel_mutex() { return kernel_mu_; }
     [[nodiscard]] const PsiMonitor& psi() const { return psi_; }
@@ -83,6 +101,9 @@ private:
     void boost(AgentPartition& p, bool on);
     void exchange_psi_page(AgentPartition& p, std::uint64_t now);
     void guest_suspend(AgentPartition& p, std::uint64_t ns);
+    void notify(AgentPartition& p, const NotifyRequest& n, CallResult& r);
+    [[nodiscard]] EdgeLink* edge(EdgeId e);
+    void wake_edges();
 
     Kernel& kernel_;
     const Clock& clock_;
@@ -92,6 +113,8 @@ private:
     Syscalls syscalls_;
     PsiMonitor psi_;
     std::atomic<bool> psi_policy_{false};
+    mutable std::mutex edges_mu_;
+    std::vector<std::unique_ptr<EdgeLink>> edges_;  // outlive the VMs that map them
     std::vector<std::unique_ptr<AgentPartition>> parts_;
 };
 

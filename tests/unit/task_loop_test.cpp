@@ -32,9 +32,9 @@ struct Recorder {
         h.wait_while_suspended = [this] { ++waits; };
         h.hypercall = [this](const backend::Regs& r) {
             calls.push_back(r);
-            if (r.rax == RVM_HC_EXIT) return CallResult{CallResult::Next::ExitTask, 0, r.rdi, {}, {}};
-            if (r.rax == RVM_HC_YIELD) return CallResult{CallResult::Next::Yield, 0, 0, {}, {}};
-            return CallResult{CallResult::Next::Resume, r.rax + 1, 0, {}, {}};
+            if (r.rax == RVM_HC_EXIT) return CallResult{CallResult::Next::ExitTask, 0, r.rdi, {}, {}, 0, {}};
+            if (r.rax == RVM_HC_YIELD) return CallResult{CallResult::Next::Yield, 0, 0, {}, {}, 0, {}};
+            return CallResult{CallResult::Next::Resume, r.rax + 1, 0, {}, {}, 0, {}};
         };
         h.fail = [this](FailReason why, std::uint64_t rip, std::string text) {
             fails.emplace_back(why, rip);

@@ -16,11 +16,20 @@ Result<KvmVm, KvmError> KvmVm::create(const KvmSystem& sys) {
 }
 
 Result<void, KvmError> KvmVm::add_memslot(std::uint32_t slot, std::uint64_t gpa, const GuestRam& ram) {
+    return add_memslot(slot, gpa, ram, 0, ram.size(), false);
+}
+
+Result<void, KvmError> KvmVm::add_memslot(std::uint32_t slot, std::uint64_t gpa, const GuestRam& ram,
+                                          std::uint64_t offset, std::uint64_t size, bool readonly) {
+    if (offset % 4096 != 0 || size % 4096 != 0 || size == 0 || offset > ram.size() || size > ram.size() - offset) {
+        return err(KvmError{"memslot range outside its memory", EINVAL});
+    }
     kvm_userspace_memory_region region{};
     region.slot = slot;
+    region.flags = readonly ? KVM_MEM_READONLY : 0;
     region.guest_phys_addr = gpa;
-    region.memory_size = ram.size();
-    region.userspace_addr = ram.host_address();
+    region.memory_size = size;
+    region.userspace_addr = ram.host_address() + offset;
     // SAFETY: `region` describes a live mapping owned by `ram`, which the
     // caller keeps alive for the VM's lifetime.
     if (ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region) != 0) {

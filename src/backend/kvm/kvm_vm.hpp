@@ -15,6 +15,11 @@ public:
     // Maps `ram` at guest-physical `gpa` in memslot `slot`. The RAM must
     // outlive the VM (the partition owns both; the VM is destroyed first).
     [[nodiscard]] Result<void, KvmError> add_memslot(std::uint32_t slot, std::uint64_t gpa, const GuestRam& ram);
+    // Maps `size` bytes of `ram` from `offset` at `gpa`. `readonly`: guest
+    // writes do not reach the memory (KVM_MEM_READONLY: they exit as MMIO,
+    // which the task loop turns into a fault of the writer only).
+    [[nodiscard]] Result<void, KvmError> add_memslot(std::uint32_t slot, std::uint64_t gpa, const GuestRam& ram,
+                                                     std::uint64_t offset, std::uint64_t size, bool readonly);
 
     // Makes RDMSR/WRMSR of MSRs [first, first + count) exit to user space
     // (MsrRead / MsrWrite) instead of being handled -- or refused -- by KVM:

@@ -23,7 +23,7 @@ std::uint64_t PageTableBuilder::table_pages_for(std::uint64_t bytes) {
 }
 
 PageTableBuilder::PageTableBuilder(std::span<std::uint8_t> guest, std::uint64_t table_base, std::uint64_t table_end)
-    : guest_(guest), next_(table_base), end_(table_end) {
+    : guest_(guest), next_(table_base), end_(table_end), gpa_limit_(guest.size()) {
     if (table_base % kPage != 0 || table_end % kPage != 0 || table_end > guest.size() || table_base >= table_end) {
         ok_ = false;
         return;
@@ -52,7 +52,7 @@ bool PageTableBuilder::map(std::uint64_t va, std::uint64_t gpa, std::uint64_t by
     if (!ok_ || root_ == 0 || va % kPage != 0 || gpa % kPage != 0 || bytes % kPage != 0) return false;
     std::uint64_t va_end = 0, gpa_end = 0;
     if (__builtin_add_overflow(va, bytes, &va_end) || __builtin_add_overflow(gpa, bytes, &gpa_end)) return false;
-    if (va_end > kLowerHalfEnd || gpa_end > guest_.size()) return false;
+    if (va_end > kLowerHalfEnd || gpa_end > gpa_limit_) return false;
     const std::uint64_t leaf =
         kPresent | (flags.write ? kWritable : 0) | (flags.user ? kUser : 0) | (flags.exec ? 0 : kNoExec);
     for (std::uint64_t off = 0; off < bytes; off += kPage) {

@@ -37,6 +37,10 @@ public:
     // partially built table) if not; the caller then discards the partition.
     [[nodiscard]] bool map(std::uint64_t va, std::uint64_t gpa, std::uint64_t bytes, PageFlags flags);
 
+    // Lets map() target guest-physical addresses up to `limit` (memory outside
+    // `guest`, e.g. other memslots); table pages still come from `guest`.
+    void set_gpa_limit(std::uint64_t limit) { gpa_limit_ = limit; }
+
     [[nodiscard]] std::uint64_t root() const { return root_; }  // CR3
     [[nodiscard]] std::optional<Translation> walk(std::uint64_t va) const;
 
@@ -49,6 +53,7 @@ private:
     std::uint64_t next_;
     std::uint64_t end_;
     std::uint64_t root_ = 0;
+    std::uint64_t gpa_limit_ = 0;
     bool ok_ = true;
 };
 
