@@ -122,8 +122,17 @@ int RunCommand::run() const {
             return kExitUsage;
         }
     }
+    for (const host::EdgeSpec& e : m.edges) {
+        const auto c = runner.connect(e.from, e.to, e.capacity);
+        if (!c) {
+            fmt::print(stderr, "rvm: edge '{}' -> '{}' (line {}): {}\n", m.partitions[e.from].name,
+                       m.partitions[e.to].name, e.line, c.error());
+            return kExitUsage;
+        }
+    }
     runner.set_psi_policy(m.run.psi_policy);
-    fmt::print("rvm: running {} partition(s) from {}{}\n", m.partitions.size(), manifest_,
+    fmt::print("rvm: running {} partition(s){} from {}{}\n", m.partitions.size(),
+               m.edges.empty() ? std::string() : fmt::format(" and {} edge(s)", m.edges.size()), manifest_,
                m.run.psi_policy ? " (Ψ policy enforced)" : "");
     std::fflush(stdout);
     runner.start();
@@ -131,9 +140,18 @@ int RunCommand::run() const {
         if (writer && writer->wants_flush()) (void)writer->flush();
     });
     const auto reports = runner.reports();
+    const auto edge_reports = runner.edge_reports();
     const std::string stats_doc = host::stats_json(reports, runner.psi().host_view());
     runner.destroy_all();
     print_summary(reports);
+    if (!edge_reports.empty()) {
+        fmt::print("\n{:<16} {:<16} {:>10} {:>12} {:>14} {:>14}\n", "edge from", "to", "capacity", "messages", "bytes",
+                   "weight");
+        for (const auto& e : edge_reports) {
+            fmt::print("{:<16} {:<16} {:>10} {:>12} {:>14} {:>14.0f}\n", e.from, e.to, e.capacity, e.messages, e.bytes,
+                       e.weight);
+        }
+    }
     if (!stats_.empty()) {
         const auto* b = reinterpret_cast<const std::uint8_t*>(stats_doc.data());  // SAFETY: viewing chars as bytes
         const auto w = host::write_new_file(stats_, std::span<const std::uint8_t>(b, stats_doc.size()), 0644);

@@ -58,10 +58,11 @@ constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
 constexpr std::uint64_t kPage = 4 * kKiB;
 constexpr std::uint64_t kMaxWallMs = 7ULL * 24 * 3600 * 1000;  // a week
 
-constexpr std::string_view kRootKeys[] = {"run", "partition"};
+constexpr std::string_view kRootKeys[] = {"run", "partition", "edge"};
+constexpr std::string_view kEdgeKeys[] = {"from", "to", "capacity"};
 constexpr std::string_view kRunKeys[] = {"wall_time", "witness", "agent_dir", "psi_policy"};
 constexpr std::string_view kPartitionKeys[] = {"name",  "agent",     "memory",   "tasks", "max_tasks",
-                                               "stack", "wall_time", "log_rate", "arg", "profile"};
+                                               "stack", "wall_time", "log_rate", "arg",   "profile"};
 
 // A user-supplied string made safe to quote: control bytes escaped, clipped.
 std::string shown(std::string_view s, std::size_t max = 64) {
@@ -418,8 +419,8 @@ Result<PartitionSpec, ManifestError> read_partition(const Context& ctx, const to
             p.kernel_profile = true;
         } else if (*profile.value() != "agent") {
             return fail(ctx, ManifestErrc::kBadValue, line_of(t->get("profile")->source()),
-                        "'profile' in {}: '{}' is neither \"agent\" (CPL3, the default) nor \"kernel\" (CPL0)",
-                        s.label, shown(*profile.value()));
+                        "'profile' in {}: '{}' is neither \"agent\" (CPL3, the default) nor \"kernel\" (CPL0)", s.label,
+                        shown(*profile.value()));
         }
     }
     RVM_TRY_VOID(read_limits(s, run, p));
@@ -458,6 +459,70 @@ Result<std::vector<PartitionSpec>, ManifestError> read_partitions(const Context&
         parts.push_back(std::move(p.value()));
     }
     return parts;
+}
+
+Result<std::size_t, ManifestError> partition_named(const Scope& s, std::string_view key,
+                                                   const std::vector<PartitionSpec>& parts) {
+    auto name = read_string(s, key, true);
+    if (!name) return Fail{name.error()};
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (parts[i].name == *name.value()) return i;
+    }
+    return fail(s.ctx, ManifestErrc::kEdge, line_of(s.table.get(key)->source()), "'{}' in {}: no partition named '{}'",
+                key, s.label, shown(*name.value()));
+}
+
+Result<std::vector<EdgeSpec>, ManifestError> read_edges(const Context& ctx, const toml::table& root,
+                                                        const std::vector<PartitionSpec>& parts) {
+    std::vector<EdgeSpec> edges;
+    const toml::node* n = root.get("edge");
+    if (n == nullptr) return edges;
+    const auto* arr = n->as_array();
+    if (arr == nullptr) {
+        return fail(ctx, ManifestErrc::kWrongType, line_of(n->source()),
+                    "'edge' must be an array of tables ([[edge]]), not {}", type_text(*n));
+    }
+    if (arr->size() > kManifestMaxEdges) {
+        return fail(ctx, ManifestErrc::kEdge, line_of(n->source()), "{} edges; at most {} are allowed", arr->size(),
+                    kManifestMaxEdges);
+    }
+    std::vector<std::uint32_t> per_partition(parts.size(), 0);
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+        const auto* t = (*arr)[i].as_table();
+        if (t == nullptr) {
+            return fail(ctx, ManifestErrc::kWrongType, line_of((*arr)[i].source()), "edge #{} must be a table, not {}",
+                        i + 1, type_text((*arr)[i]));
+        }
+        const Scope s{ctx, *t, fmt::format("[[edge]] #{}", i + 1)};
+        RVM_TRY_VOID(only_known_keys(s, kEdgeKeys));
+        EdgeSpec e;
+        e.line = line_of(t->source());
+        auto from = partition_named(s, "from", parts);
+        if (!from) return Fail{from.error()};
+        auto to = partition_named(s, "to", parts);
+        if (!to) return Fail{to.error()};
+        e.from = from.value();
+        e.to = to.value();
+        if (e.from == e.to) {
+            return fail(ctx, ManifestErrc::kEdge, e.line, "{} connects '{}' to itself", s.label, parts[e.from].name);
+        }
+        auto cap = read_size(s, "capacity", e.capacity, 4096, std::uint64_t{1} << 20);
+        if (!cap) return Fail{cap.error()};
+        e.capacity = cap.value();
+        if ((e.capacity & (e.capacity - 1)) != 0) {
+            return fail(ctx, ManifestErrc::kBadValue, line_of(t->get("capacity")->source()),
+                        "'capacity' in {} is {}; it must be a power of two (4 KiB .. 1 MiB)", s.label,
+                        size_text(e.capacity));
+        }
+        for (const std::size_t end : {e.from, e.to}) {
+            if (++per_partition[end] > RVM_EDGE_MAX) {
+                return fail(ctx, ManifestErrc::kEdge, e.line, "'{}' has more than {} edges", parts[end].name,
+                            RVM_EDGE_MAX);
+            }
+        }
+        edges.push_back(e);
+    }
+    return edges;
 }
 
 // Why `path` is not a usable `type` (S_IFREG: readable; S_IFDIR: searchable), or nullptr.
@@ -531,6 +596,9 @@ Result<Manifest, ManifestError> parse_manifest(std::string_view text, const std:
     auto parts = read_partitions(ctx, root, m.run);
     if (!parts) return Fail{parts.error()};
     m.partitions = std::move(parts.value());
+    auto edges = read_edges(ctx, root, m.partitions);
+    if (!edges) return Fail{edges.error()};
+    m.edges = std::move(edges.value());
     RVM_TRY_VOID(check_paths(ctx, root, m));
     return m;
 }

@@ -47,9 +47,19 @@ struct PartitionSpec {
     std::uint32_t line = 0;                       // where the partition is declared
 };
 
+// A CommEdge between two declared partitions ([[edge]]).
+struct EdgeSpec {
+    std::size_t from = 0, to = 0;    // indices into Manifest::partitions
+    std::uint64_t capacity = 65536;  // ring data bytes, a power of two in 4 KiB .. 1 MiB
+    std::uint32_t line = 0;
+};
+
+inline constexpr std::size_t kManifestMaxEdges = 256;
+
 struct Manifest {
     RunConfig run;
     std::vector<PartitionSpec> partitions;  // in declaration order
+    std::vector<EdgeSpec> edges;            // in declaration order (each end's edge k)
     std::string dir;                        // the manifest's directory
 };
 
@@ -62,6 +72,7 @@ enum class ManifestErrc : std::uint8_t {
     kBadValue,         // a value is malformed or out of range
     kDuplicateName,    // two partitions share a name
     kPartitionCount,   // no partition, or more than kManifestMaxPartitions
+    kEdge,             // an edge names an unknown partition, itself, or too many edges
     kImpossibleSizes,  // the stacks cannot fit in the partition's memory
     kAgentFile,        // the agent is missing, unreadable or not a regular file
     kPath,             // agent_dir or the witness path is unusable

@@ -433,7 +433,7 @@ TEST_F(Manifest, ExamplesParseOrOnlyLackAgents) {
 // Whatever has been built, the examples are valid against stand-in agents in
 // a copy of the tree's layout (examples/manifests, build/release/guest/examples).
 TEST_F(Manifest, ExamplesAreValidWithStandInAgents) {
-    for (const char* agent : {"hello", "compute", "spawn", "exitcode", "fault", "null"}) {
+    for (const char* agent : {"hello", "compute", "spawn", "exitcode", "fault", "null", "edge_node"}) {
         dir_.write(std::string("build/release/guest/examples/agent_") + agent + ".elf",
                    "\x7f"
                    "ELF");
@@ -455,6 +455,64 @@ TEST_F(Manifest, ExamplesAreValidWithStandInAgents) {
     }
     EXPECT_FALSE(ec) << ec.message();
     EXPECT_GE(seen, 3);
+}
+
+}  // namespace
+}  // namespace rvm
+
+namespace rvm {
+namespace {
+
+class ManifestEdges : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_.write("agent_hello",
+                   "\x7f"
+                   "ELF");
+    }
+    [[nodiscard]] Result<host::Manifest, host::ManifestError> parse(const std::string& edges) const {
+        std::string text;
+        for (const char* n : {"a", "b", "c"}) {
+            text += std::string("[[partition]]\nname = \"") + n + "\"\nagent = \"agent_hello\"\n";
+        }
+        return host::parse_manifest(text + edges, "m.toml", dir_.path());
+    }
+    ManifestDir dir_;
+};
+
+TEST_F(ManifestEdges, EdgesNamePartitionsInOrder) {
+    const auto r =
+        parse("[[edge]]\nfrom = \"a\"\nto = \"b\"\n[[edge]]\nfrom = \"b\"\nto = \"c\"\ncapacity = \"4KiB\"\n");
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    ASSERT_EQ(r.value().edges.size(), 2U);
+    EXPECT_EQ(r.value().edges[0].from, 0U);
+    EXPECT_EQ(r.value().edges[0].to, 1U);
+    EXPECT_EQ(r.value().edges[0].capacity, 65536U) << "the default";
+    EXPECT_EQ(r.value().edges[1].capacity, 4096U);
+    EXPECT_TRUE(parse("").ok()) << "edges are optional";
+}
+
+TEST_F(ManifestEdges, BadEdgesAreRefusedWithTheirLine) {
+    const auto unknown = parse("[[edge]]\nfrom = \"a\"\nto = \"zz\"\n");
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().code, ManifestErrc::kEdge);
+    EXPECT_NE(unknown.error().message().find("no partition named 'zz'"), std::string_view::npos);
+    const auto self = parse("[[edge]]\nfrom = \"a\"\nto = \"a\"\n");
+    ASSERT_FALSE(self.ok());
+    EXPECT_EQ(self.error().code, ManifestErrc::kEdge);
+    for (const char* cap : {"\"12KiB\"", "\"2MiB\"", "\"2KiB\"", "0", "\"-4KiB\""}) {
+        const auto r = parse(std::string("[[edge]]\nfrom = \"a\"\nto = \"b\"\ncapacity = ") + cap + "\n");
+        EXPECT_FALSE(r.ok()) << cap;
+    }
+    const auto extra = parse("[[edge]]\nfrom = \"a\"\nto = \"b\"\ncolor = \"red\"\n");
+    ASSERT_FALSE(extra.ok());
+    EXPECT_EQ(extra.error().code, ManifestErrc::kUnknownKey);
+    std::string many;
+    for (int i = 0; i < 17; ++i) many += "[[edge]]\nfrom = \"a\"\nto = \"b\"\n";
+    const auto too_many = parse(many);
+    ASSERT_FALSE(too_many.ok());
+    EXPECT_EQ(too_many.error().code, ManifestErrc::kEdge);
+    EXPECT_FALSE(parse("edge = 5\n").ok());
 }
 
 }  // namespace
