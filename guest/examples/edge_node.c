@@ -17,7 +17,8 @@
  * byte j = (i * 31 + j) & 0xff; len = 16 + (i * 7) % 241.
  * Exit codes: 0 done, 1 a message was wrong (logged), 2 the peer broke the
  * ring protocol (RVM_E_FAULT from the SDK, logged), 3 setup failed, 4 the
- * edge went away (notify_wait RVM_E_STATE), 5 blocking receive: nothing
+ * edge went away (RVM_E_STATE from the SDK or a notify call; a notify call
+ * on a destroyed edge's revoked capability counts too), 5 blocking receive: nothing
  * arrived for 1 s (a silent or lying peer). */
 #include <rvm/edges.h>
 
@@ -39,6 +40,12 @@ static void make_msg(uint8_t* m, uint64_t i) {
 
 static int blocking;
 
+/* The edge was destroyed: the SDK says RVM_E_STATE, a notify call on its
+ * revoked capability RVM_E_BAD_HANDLE. */
+static int gone(rvm_ret_t r) {
+    return rvm_error_status(r) == RVM_E_STATE || rvm_error_status(r) == RVM_E_BAD_HANDLE;
+}
+
 /* Polling: spin on the ring, but give the CPU back (one exit) after this
  * many empty polls, so that an oversubscribed host still makes progress. */
 #define SPINS_BEFORE_YIELD 4096u
@@ -53,6 +60,7 @@ static int send_msg(struct rvm_edge* e, const uint8_t* m, uint64_t len) {
             return 0;
         }
         if (rvm_error_status(r) == RVM_E_FAULT) return 2;
+        if (rvm_error_status(r) == RVM_E_STATE) return 4;
         if (rvm_error_status(r) != RVM_E_EXHAUSTED) return 3;
         if (!blocking && ++spins % SPINS_BEFORE_YIELD == 0) rvm_yield();
         if (blocking) {
@@ -63,11 +71,11 @@ static int send_msg(struct rvm_edge* e, const uint8_t* m, uint64_t len) {
             if (again < 0 && rvm_error_status(again) == RVM_E_EXHAUSTED) {
                 const rvm_ret_t w = rvm_edge_wait(e, RVM_EDGE_NOTIFY_SPACE, 1000000000ull);
                 rvm_edge_set_waiting(e, 0);
-                if (w < 0) return rvm_error_status(w) == RVM_E_STATE ? 4 : 3;
+                if (w < 0) return gone(w) ? 4 : 3;
                 continue;
             }
             rvm_edge_set_waiting(e, 0);
-            if (again < 0) return rvm_error_status(again) == RVM_E_FAULT ? 2 : 3;
+            if (again < 0) return rvm_error_status(again) == RVM_E_FAULT ? 2 : (rvm_error_status(again) == RVM_E_STATE ? 4 : 3);
             rvm_edge_kick(e);
             return 0;
         }
@@ -86,12 +94,13 @@ static int64_t recv_msg(struct rvm_edge* e) {
         }
         if (r < 0) {
             rvm_logf("edge: ring error status %u arg %u\n", rvm_error_status(r), rvm_error_arg(r));
+            if (rvm_error_status(r) == RVM_E_STATE) return -4;
             return rvm_error_status(r) == RVM_E_FAULT ? -2 : -3;
         }
         if (!blocking && ++spins % SPINS_BEFORE_YIELD == 0) rvm_yield();
         if (blocking) {
             const rvm_ret_t w = rvm_edge_wait_data(e, 1000000000ull);
-            if (w < 0) return rvm_error_status(w) == RVM_E_STATE ? -4 : (rvm_error_status(w) == RVM_E_FAULT ? -2 : -3);
+            if (w < 0) return gone(w) ? -4 : (rvm_error_status(w) == RVM_E_FAULT ? -2 : -3);
             /* Still empty: a stale signal (the data it announced was read
              * already) or the timeout. Silence only counts after 1 s. */
             if (w == 0) {

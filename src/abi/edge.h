@@ -38,6 +38,11 @@
  * space. Counters and notification words are accessed with atomic
  * operations; counters are relaxed.
  *
+ * Closing. When the host destroys an edge it sets `closed` in both pages,
+ * each side's copy in the page the peer cannot write; from then on the SDK
+ * refuses every ring operation with RVM_E_STATE (the memory stays mapped
+ * until the partitions end, so nothing faults).
+ *
  * Notification words (seed 002 6.2). Each page holds one 64-bit word of
  * signal bits for the side that owns it: tx.notify for the sender, rx.notify
  * for the receiver. The host sets bits (atomic OR) when the *other* side calls
@@ -102,7 +107,8 @@ struct rvm_edge_tx_page {
     uint32_t version;        /* 0x008: RVM_EDGE_VERSION */
     uint32_t reserved0;      /* 0x00C: zero */
     uint64_t capacity;       /* 0x010: data bytes (informational; peers use the host's value) */
-    uint64_t reserved1[5];   /* 0x018: zero */
+    uint64_t closed;         /* 0x018: host-written: 1 once the edge is destroyed (the sender's copy) */
+    uint64_t reserved1[4];   /* 0x020: zero */
     uint64_t prod;           /* 0x040: producer index (own cache line) */
     uint64_t bytes_sent;     /* 0x048: payload bytes of DATA records (the host reads it per epoch) */
     uint64_t msgs_sent;      /* 0x050: DATA and DESC records */
@@ -120,7 +126,8 @@ struct rvm_edge_rx_page {
     uint64_t cons;           /* 0x000: consumer index */
     uint64_t bytes_received; /* 0x008: payload bytes of DATA records */
     uint64_t msgs_received;  /* 0x010: DATA and DESC records */
-    uint64_t reserved0[13];  /* 0x018: zero */
+    uint64_t closed;         /* 0x018: host-written: 1 once the edge is destroyed (the receiver's copy) */
+    uint64_t reserved0[12];  /* 0x020: zero */
     uint64_t notify;         /* 0x080: the receiver's signal bits (set by the host, cleared by the receiver) */
     uint32_t want;           /* 0x088: 1 = the receiver is about to wait for data */
     uint32_t reserved1;      /* 0x08C: zero */
@@ -139,6 +146,8 @@ RVM_EDGE_STATIC_ASSERT(offsetof(struct rvm_edge_desc, length) == 12, "rvm_edge_d
 RVM_EDGE_STATIC_ASSERT(offsetof(struct rvm_edge_desc, schema_hash) == 16, "rvm_edge_desc.schema_hash");
 RVM_EDGE_STATIC_ASSERT(sizeof(struct rvm_edge_tx_page) == RVM_EDGE_PAGE_SIZE, "rvm_edge_tx_page size");
 RVM_EDGE_STATIC_ASSERT(offsetof(struct rvm_edge_tx_page, capacity) == 0x10, "tx.capacity");
+RVM_EDGE_STATIC_ASSERT(offsetof(struct rvm_edge_tx_page, closed) == 0x18, "tx.closed");
+RVM_EDGE_STATIC_ASSERT(offsetof(struct rvm_edge_rx_page, closed) == 0x18, "rx.closed");
 RVM_EDGE_STATIC_ASSERT(offsetof(struct rvm_edge_tx_page, prod) == 0x40, "tx.prod");
 RVM_EDGE_STATIC_ASSERT(offsetof(struct rvm_edge_tx_page, bytes_sent) == 0x48, "tx.bytes_sent");
 RVM_EDGE_STATIC_ASSERT(offsetof(struct rvm_edge_tx_page, msgs_sent) == 0x50, "tx.msgs_sent");

@@ -64,6 +64,8 @@ void EdgeLink::wake() {
 
 void EdgeLink::close() {
     closed_ = true;
+    word(offsetof(rvm_edge_tx_page, closed)).store(1, std::memory_order_release);
+    word(RVM_EDGE_RX_OFFSET(capacity) + offsetof(rvm_edge_rx_page, closed)).store(1, std::memory_order_release);
     wake();
 }
 

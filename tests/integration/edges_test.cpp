@@ -134,6 +134,35 @@ TEST_F(Edges, ALyingSenderCannotCrashOrHangItsReceiver) {
     }
 }
 
+TEST_F(Edges, AnEdgeDestroyedInUseEndsBothSidesCleanly) {
+    for (const bool blocking : {true, false}) {
+        SCOPED_TRACE(blocking ? "blocking" : "polling");
+        AgentWorld w(sys());
+        const std::size_t src = w.add(node("source", kSource, 0xffff'ffff, blocking));
+        const std::size_t sink = w.add(node("sink", kSink, 0xffff'ffff, blocking));
+        const auto e = w.runner.connect(src, sink, 4096);
+        ASSERT_TRUE(e.ok());
+        w.runner.start();
+        const auto t0 = std::chrono::steady_clock::now();
+        bool destroyed = false;
+        w.runner.wait([&] {
+            if (!destroyed && std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(200)) {
+                destroyed = true;
+                EXPECT_TRUE(w.runner.destroy_edge(e.value()).ok());
+            }
+        });
+        ASSERT_TRUE(destroyed);
+        for (const auto& r : w.runner.reports()) {
+            EXPECT_EQ(r.outcome, host::Outcome::Exited) << r.name << ": " << r.fault;
+            EXPECT_EQ(r.exit_code, 4u) << r.name << ": the edge went away";
+        }
+        EXPECT_FALSE(w.runner.destroy_edge(e.value()).ok()) << "destroyed twice";
+        std::size_t destroys = 0;
+        for (const auto& rec : w.records()) destroys += rec.kind() == RVM_WK_COMMEDGE_DESTROY ? 1u : 0u;
+        EXPECT_EQ(destroys, 1u);
+    }
+}
+
 TEST_F(Edges, ConnectRefusesBadCapacitiesAndSelfEdges) {
     AgentWorld w(sys());
     const std::size_t a = w.add(node("a", kSource, 0));

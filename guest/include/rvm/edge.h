@@ -21,7 +21,8 @@
  *   RVM_E_EXHAUSTED   send: not enough free space now (try again later)
  *   RVM_E_INVALID     bad argument (length 0 or too long, buffer too small)
  *   RVM_E_WRONG_TYPE  recv: the next record is a descriptor (or vice versa)
- *   RVM_E_RIGHTS      the call does not match the side this handle attached as */
+ *   RVM_E_RIGHTS      the call does not match the side this handle attached as
+ *   RVM_E_STATE       the host destroyed the edge */
 #ifndef RVM_GUEST_EDGE_H
 #define RVM_GUEST_EDGE_H
 
@@ -130,8 +131,16 @@ static inline rvm_ret_t rvm_edge_attach(struct rvm_edge* e, void* window, uint64
 
 /* Free bytes in the ring (records need RVM_EDGE_REC_SIZE(len), plus a PAD
  * when they would wrap), or RVM_E_FAULT if the receiver's index is corrupt. */
+/* 1 once the host has destroyed the edge (read from the own page, which the
+ * peer cannot write). */
+static inline int rvm_edge_closed(const struct rvm_edge* e) {
+    const uint64_t* c = e->role == RVM_EDGE_SENDER ? &e->tx->closed : &e->rx->closed;
+    return __atomic_load_n(c, __ATOMIC_ACQUIRE) != 0;
+}
+
 static inline rvm_ret_t rvm_edge_space(const struct rvm_edge* e) {
     if (e->role != RVM_EDGE_SENDER) return rvm_edge__err(RVM_E_RIGHTS, 1);
+    if (rvm_edge_closed(e)) return rvm_edge__err(RVM_E_STATE, 0);
     const uint64_t used = e->prod - __atomic_load_n(&e->rx->cons, __ATOMIC_ACQUIRE);
     if (used > e->capacity) return rvm_edge__err(RVM_E_FAULT, 0);
     return RVM_EDGE_SCAST(rvm_ret_t, e->capacity - used);
@@ -140,6 +149,7 @@ static inline rvm_ret_t rvm_edge_space(const struct rvm_edge* e) {
 /* Finds room for a record of `rec` bytes, writing a PAD first if it would
  * wrap. Returns 0 and the data offset, RVM_E_EXHAUSTED or RVM_E_FAULT. */
 static inline rvm_ret_t rvm_edge__reserve(struct rvm_edge* e, uint64_t rec, uint64_t* off_out) {
+    if (rvm_edge_closed(e)) return rvm_edge__err(RVM_E_STATE, 0);
     const uint64_t cap = e->capacity;
     const uint64_t used = e->prod - __atomic_load_n(&e->rx->cons, __ATOMIC_ACQUIRE);
     if (used > cap) return rvm_edge__err(RVM_E_FAULT, 0);
@@ -215,6 +225,7 @@ static inline void rvm_edge__publish_cons(struct rvm_edge* e) {
  * RVM_E_FAULT if the sender's index is out of range. */
 static inline rvm_ret_t rvm_edge_poll(const struct rvm_edge* e) {
     if (e->role != RVM_EDGE_RECEIVER) return rvm_edge__err(RVM_E_RIGHTS, 1);
+    if (rvm_edge_closed(e)) return rvm_edge__err(RVM_E_STATE, 0);
     const uint64_t avail = __atomic_load_n(&e->tx->prod, __ATOMIC_ACQUIRE) - e->cons;
     if (avail > e->capacity || (avail & (RVM_EDGE_ALIGN - 1u)) != 0) return rvm_edge__err(RVM_E_FAULT, 0);
     return RVM_EDGE_SCAST(rvm_ret_t, avail);
@@ -225,6 +236,7 @@ static inline rvm_ret_t rvm_edge_poll(const struct rvm_edge* e) {
  * 0 if the ring is empty, or RVM_E_FAULT. Reads `prod` once, at most two
  * record headers, each once. */
 static inline rvm_ret_t rvm_edge__next(struct rvm_edge* e, uint32_t* type, uint64_t* off_out) {
+    if (rvm_edge_closed(e)) return rvm_edge__err(RVM_E_STATE, 0);
     const uint64_t cap = e->capacity;
     uint64_t avail = __atomic_load_n(&e->tx->prod, __ATOMIC_ACQUIRE) - e->cons;
     if (avail > cap || (avail & (RVM_EDGE_ALIGN - 1u)) != 0) return rvm_edge__err(RVM_E_FAULT, 0);
