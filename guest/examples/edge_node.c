@@ -13,6 +13,14 @@
  *              (indices, lengths, padding) as a hostile sender would, then exits
  *   6 vandal   edge 0 in: writes into the sender's tx page (read-only here):
  *              must fault, failing only this partition
+ *   7 zsource  edge 0 out (with a zero-copy region), edge 1 in: streams N
+ *              chunks through the region's two halves, one descriptor each;
+ *              reuses a half after the sink's acknowledgement
+ *   8 zsink    edge 0 in, edge 1 out: checks each descriptor against the
+ *              region, reads (and checks) every word in place, acknowledges;
+ *              logs "zsink: N chunks of B bytes in X ns"
+ *   9 zvandal  edge 0 in: writes into the region (read-only here): must fault
+ * Chunk i, word j (of 8 bytes) holds i * 0x9e3779b97f4a7c15 + j.
  * Message i: 16-byte header {u64 seq = i, u64 len} and len - 16 bytes with
  * byte j = (i * 31 + j) & 0xff; len = 16 + (i * 7) % 241.
  * Exit codes: 0 done, 1 a message was wrong (logged), 2 the peer broke the
@@ -123,6 +131,79 @@ static int check_msg(uint64_t i, int64_t n) {
     return 0;
 }
 
+#define ZK 0x9e3779b97f4a7c15ull
+#define ZSCHEMA 0x7a65726f636f7079ull /* "zerocopy" */
+
+static int open_edge(struct rvm_edge* e, uint64_t k);
+
+static int zsource(struct rvm_edge* out, uint64_t n) {
+    struct rvm_edge acks;
+    int rc = open_edge(&acks, 1);
+    if (rc != 0) return rc;
+    const struct rvm_edge_entry* t = rvm_edge_entry(0);
+    if (t == NULL || t->share == 0 || t->share_size < 16) return 3;
+    const uint64_t half = t->share_size / 2u & ~7ull;
+    for (uint64_t i = 0; i < n; ++i) {
+        if (i >= 2) { /* the half is free once chunk i - 2 is acknowledged */
+            const int64_t m = recv_msg(&acks);
+            if (m < 0) return (int)-m;
+        }
+        volatile uint64_t* w = (volatile uint64_t*)(t->share + (i % 2u) * half);
+        for (uint64_t j = 0; j < half / 8u; ++j) w[j] = i * ZK + j;
+        struct rvm_edge_desc d = {t->share_region, (uint32_t)((i % 2u) * half), (uint32_t)half, ZSCHEMA};
+        for (;;) {
+            const rvm_ret_t r = rvm_edge_send_desc(out, &d);
+            if (r >= 0) break;
+            if (rvm_error_status(r) != RVM_E_EXHAUSTED) return gone(r) ? 4 : 2;
+        }
+        if (blocking) rvm_edge_kick(out);
+    }
+    return 0;
+}
+
+static int zsink(struct rvm_edge* in, uint64_t n) {
+    struct rvm_edge acks;
+    int rc = open_edge(&acks, 1);
+    if (rc != 0) return rc;
+    const struct rvm_edge_entry* t = rvm_edge_entry(0);
+    if (t == NULL || t->share == 0) return 3;
+    const uint64_t t0 = rvm_clock_ns();
+    uint64_t bytes = 0;
+    unsigned spins = 0;
+    for (uint64_t i = 0; i < n;) {
+        struct rvm_edge_desc d;
+        const rvm_ret_t r = rvm_edge_recv_desc(in, &d);
+        if (r == 0) {
+            if (blocking) {
+                const rvm_ret_t w = rvm_edge_wait_data(in, 1000000000ull);
+                if (w < 0) return gone(w) ? 4 : 2;
+            } else if (++spins % SPINS_BEFORE_YIELD == 0) {
+                rvm_yield();
+            }
+            continue;
+        }
+        if (r < 0) return gone(r) ? 4 : 2;
+        if (!rvm_edge_desc_valid(0, &d) || d.schema_hash != ZSCHEMA || (d.offset & 7u) != 0) {
+            rvm_logf("edge: FAIL descriptor %lu outside the region or of another schema\n", i);
+            return 2;
+        }
+        const volatile uint64_t* w = (const volatile uint64_t*)(t->share + d.offset);
+        uint64_t bad = 0;
+        for (uint64_t j = 0; j < d.length / 8u; ++j) bad |= w[j] ^ (i * ZK + j);
+        if (bad != 0) {
+            rvm_logf("edge: FAIL chunk %lu has wrong contents\n", i);
+            return 1;
+        }
+        bytes += d.length;
+        if ((rc = send_msg(&acks, (const uint8_t*)&i, 8)) != 0) return rc;
+        ++i;
+    }
+    const uint64_t ns = rvm_clock_ns() - t0;
+    rvm_logf("zsink: %lu chunks of %lu bytes in %lu ns (%lu MB/s)\n", n, n != 0 ? bytes / n : 0, ns,
+             ns != 0 ? bytes * 1000u / ns : 0);
+    return 0;
+}
+
 static int open_edge(struct rvm_edge* e, uint64_t k) {
     const rvm_ret_t r = rvm_edge_open(e, k);
     if (r != 0) rvm_logf("edge: FAIL open edge %lu: status %u arg %u\n", k, rvm_error_status(r), rvm_error_arg(r));
@@ -203,6 +284,15 @@ int main(const struct rvm_info* info, uint64_t task_index, uint64_t arg) {
             ((volatile uint64_t*)a.tx)[0x40 / 8] = 0;
             rvm_logf("edge: FAIL the write to the sender's page did not fault\n");
             return 1;
+        case 7: return zsource(&a, n);
+        case 8: return zsink(&a, n);
+        case 9: { /* zvandal */
+            const struct rvm_edge_entry* t = rvm_edge_entry(0);
+            if (t == NULL || t->share == 0) return 3;
+            *(volatile uint64_t*)t->share = 1;
+            rvm_logf("edge: FAIL the write to the zero-copy region did not fault\n");
+            return 1;
+        }
         default: return 3;
     }
 }

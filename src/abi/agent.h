@@ -53,7 +53,10 @@ struct rvm_info {
     uint64_t reserved[5];  /* 88: zero */
 };
 
-/* CommEdges (src/abi/edge.h). Edge k of a partition (k = 0, 1, ... in the
+/* CommEdges (src/abi/edge.h). An edge may carry a zero-copy region (seed 002
+ * 6.1): an AppendOnly region of the sender that the nucleus places in both
+ * partitions' guest-physical space (the receiver's copy read-only: a
+ * read-only memslot and page-table entries without W). Edge k of a partition (k = 0, 1, ... in the
  * order the host connected them) has its window -- tx page, data, rx page --
  * at RVM_EDGE_AREA_VA + k * RVM_EDGE_SLOT_SIZE (virtual == guest-physical),
  * mapped writable only where this side owns it. Its entry in the info page's
@@ -66,11 +69,16 @@ struct rvm_info {
 #define RVM_EDGE_ROLE_RECEIVER 2u
 
 struct rvm_edge_entry {
-    uint64_t cap;      /* 0: capability to the edge (notify_signal / notify_wait) */
-    uint64_t window;   /* 8: address of the window */
-    uint64_t capacity; /* 16: data bytes (a power of two); trust this, not the tx page */
-    uint32_t role;     /* 24: RVM_EDGE_ROLE_* */
-    uint32_t peer;     /* 28: the peer partition's handle index */
+    uint64_t cap;          /* 0: capability to the edge (notify_signal / notify_wait) */
+    uint64_t window;       /* 8: address of the window */
+    uint64_t capacity;     /* 16: data bytes (a power of two); trust this, not the tx page */
+    uint32_t role;         /* 24: RVM_EDGE_ROLE_* */
+    uint32_t peer;         /* 28: the peer partition's handle index */
+    uint64_t share;        /* 32: address of the edge's zero-copy region, 0 if none */
+    uint64_t share_size;   /* 40: its bytes; writable by the sender, read-only for the receiver */
+    uint64_t share_region; /* 48: the region's id, as descriptors name it (struct rvm_edge_desc.region) */
+    uint64_t reserved;     /* 56: zero */
 };
+#define RVM_EDGE_SHARE_MAX 0x200000ull /* 2 MiB */
 
 #endif

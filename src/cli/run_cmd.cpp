@@ -123,7 +123,7 @@ int RunCommand::run() const {
         }
     }
     for (const host::EdgeSpec& e : m.edges) {
-        const auto c = runner.connect(e.from, e.to, e.capacity);
+        const auto c = runner.connect(e.from, e.to, e.capacity, e.share);
         if (!c) {
             fmt::print(stderr, "rvm: edge '{}' -> '{}' (line {}): {}\n", m.partitions[e.from].name,
                        m.partitions[e.to].name, e.line, c.error());

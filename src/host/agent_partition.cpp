@@ -121,8 +121,11 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     l.image_end = img.value().image_end;
     l.table_base = spec.memory;
     // Room for the edge area's tables too: one page directory and one page
-    // table per 2 MiB edge slot (abi/agent.h).
-    l.table_end = spec.memory + (kvm::PageTableBuilder::table_pages_for(spec.memory) + 1 + RVM_EDGE_MAX) * kPage;
+    // table per 2 MiB edge slot (abi/agent.h), plus up to three table pages
+    // per edge for a zero-copy region (at most 2 MiB, anywhere the nucleus
+    // places it).
+    l.table_end =
+        spec.memory + (kvm::PageTableBuilder::table_pages_for(spec.memory) + 1 + 4 * RVM_EDGE_MAX) * kPage;
     l.tss_gpa = l.table_end;
 
     auto ram = kvm::GuestRam::create(l.ram_size(), spec.name.c_str());
@@ -146,8 +149,12 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     std::uint64_t ram_gpa = 0;
     {
         std::lock_guard<std::mutex> g(kernel_mu);
+        // Twice the RAM: the upper half is where the nucleus places regions
+        // (edge zero-copy regions, shares from other partitions).
         const auto p = kernel.create_partition(
-            PartitionId{}, PartitionConfig{shift_for(l.ram_size()), static_cast<std::uint8_t>(spec.max_tasks), 32, 0});
+            PartitionId{},
+            PartitionConfig{static_cast<std::uint8_t>(shift_for(l.ram_size()) + 1),
+                            static_cast<std::uint8_t>(spec.max_tasks), 32, 0});
         if (!p) return err(fmt::format("nucleus refused the partition: {}", status_name(p.error().code)));
         pid = p.value();
         const auto r = kernel.create_region(pid, l.ram_size() / kPage, RVM_REGION_SLAB, RVM_TIER_HOT);
@@ -214,7 +221,7 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
 }
 
 Result<void, std::string> AgentPartition::attach_edge(const EdgeLink& link, bool sender, CapHandle cap,
-                                                      std::uint32_t peer) {
+                                                      std::uint32_t peer, std::uint64_t share_gpa) {
     if (edge_count >= RVM_EDGE_MAX) return err(fmt::format("more than {} edges", RVM_EDGE_MAX));
     const std::uint32_t k = edge_count;
     const std::uint64_t w = RVM_EDGE_AREA_VA + std::uint64_t{k} * RVM_EDGE_SLOT_SIZE;
@@ -229,17 +236,31 @@ Result<void, std::string> AgentPartition::attach_edge(const EdgeLink& link, bool
                   {!sender, false, user})) {
         return err(std::string("edge window: page tables full"));
     }
-    const auto a = vm->add_memslot(1 + 2 * k, w, link.window, 0, owned, !sender);
+    const auto a = vm->add_memslot(1 + 3 * k, w, link.window, 0, owned, !sender);
     if (!a) return err(fmt::format("edge memslot: {}", kvm::describe(a.error())));
-    const auto b = vm->add_memslot(2 + 2 * k, w + RVM_EDGE_RX_OFFSET(link.capacity), link.window,
+    const auto b = vm->add_memslot(2 + 3 * k, w + RVM_EDGE_RX_OFFSET(link.capacity), link.window,
                                    RVM_EDGE_RX_OFFSET(link.capacity), kPage, sender);
     if (!b) return err(fmt::format("edge memslot: {}", kvm::describe(b.error())));
+    if (link.share) {
+        const std::uint64_t bytes = link.share->size();
+        pt_->set_gpa_limit(RVM_EDGE_AREA_VA);  // the share lies in the partition's own space, below the edge area
+        if (share_gpa < ram.size() || !pt_->map(share_gpa, share_gpa, bytes, {sender, false, user})) {
+            return err(std::string("zero-copy region: page tables full or placed over RAM"));
+        }
+        const auto c = vm->add_memslot(3 + 3 * k, share_gpa, *link.share, 0, bytes, !sender);
+        if (!c) return err(fmt::format("zero-copy memslot: {}", kvm::describe(c.error())));
+    }
     rvm_edge_entry e{};
     e.cap = cap.raw();
     e.window = w;
     e.capacity = link.capacity;
     e.role = sender ? RVM_EDGE_ROLE_SENDER : RVM_EDGE_ROLE_RECEIVER;
     e.peer = peer;
+    if (link.share) {
+        e.share = share_gpa;
+        e.share_size = link.share->size();
+        e.share_region = link.share_region.raw();
+    }
     std::memcpy(ram.bytes().data() + RVM_INFO_VA + RVM_INFO_EDGE_TABLE + k * sizeof e, &e, sizeof e);
     edge_count = k + 1;
     info.edge_count = edge_count;

@@ -114,8 +114,10 @@ public:
     // Maps CommEdge `link` into this partition as its next edge (abi/agent.h):
     // page tables and memslots writable only where this side owns the window,
     // and an entry in the info page's edge table. Before or while running.
+    // `share_gpa`: where the nucleus placed the edge's zero-copy region in
+    // this partition (0: the edge has none).
     [[nodiscard]] Result<void, std::string> attach_edge(const class EdgeLink& link, bool sender, CapHandle cap,
-                                                        std::uint32_t peer);
+                                                        std::uint32_t peer, std::uint64_t share_gpa);
     std::uint32_t edge_count = 0;
 
 private:

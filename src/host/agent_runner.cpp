@@ -36,10 +36,14 @@ Result<std::size_t, std::string> AgentRunner::add(const AgentSpec& spec) {
     return parts_.size() - 1;
 }
 
-Result<EdgeId, std::string> AgentRunner::connect(std::size_t from, std::size_t to, std::uint64_t capacity) {
+Result<EdgeId, std::string> AgentRunner::connect(std::size_t from, std::size_t to, std::uint64_t capacity,
+                                                 std::uint64_t share) {
     if (from >= parts_.size() || to >= parts_.size() || from == to) return err(std::string("edge: bad partitions"));
     if (capacity < kEdgeMinCapacity || capacity > kEdgeMaxCapacity || (capacity & (capacity - 1)) != 0) {
         return err(fmt::format("edge capacity {} is not a power of two in 4 KiB .. 1 MiB", capacity));
+    }
+    if (share % 4096 != 0 || share > RVM_EDGE_SHARE_MAX) {
+        return err(fmt::format("zero-copy region of {} bytes is not a multiple of 4 KiB up to 2 MiB", share));
     }
     AgentPartition& a = *parts_[from];
     AgentPartition& b = *parts_[to];
@@ -60,13 +64,30 @@ Result<EdgeId, std::string> AgentRunner::connect(std::size_t from, std::size_t t
     }
     auto link = std::make_unique<EdgeLink>(id, a.id, b.id, capacity, std::move(window.value()));
     EdgeLink& l = *link;
+    std::uint64_t gpa_a = 0, gpa_b = 0;
+    if (share != 0) {
+        auto mem = kvm::GuestRam::create(share, "rvm-edge-share");
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        const auto r = kernel_.create_region(a.id, share / 4096, RVM_REGION_APPEND_ONLY, RVM_TIER_HOT);
+        const auto s = r ? kernel_.share_region(r.value(), b.id) : KResult<std::uint64_t>(err(r.error()));
+        if (!mem || !s) {
+            if (r) (void)kernel_.destroy_region(r.value());
+            (void)kernel_.destroy_edge(id);
+            return err(!mem ? fmt::format("zero-copy memory: {}", kvm::describe(mem.error()))
+                            : fmt::format("nucleus refused the zero-copy region: {}", status_name(s.error().code)));
+        }
+        l.share.emplace(std::move(mem.value()));
+        l.share_region = r.value();
+        gpa_a = kernel_.state().regions.get(r.value())->gpa;
+        gpa_b = s.value();
+    }
     {
         // Kept even if mapping fails below: a VM may already map it.
         std::lock_guard<std::mutex> g(edges_mu_);
         edges_.push_back(std::move(link));
     }
-    auto mapped = a.attach_edge(l, true, send_cap, b.id.index);
-    if (mapped) mapped = b.attach_edge(l, false, recv_cap, a.id.index);
+    auto mapped = a.attach_edge(l, true, send_cap, b.id.index, gpa_a);
+    if (mapped) mapped = b.attach_edge(l, false, recv_cap, a.id.index, gpa_b);
     if (!mapped) {
         l.close();
         std::lock_guard<std::mutex> g(kernel_mu_);
@@ -413,6 +434,7 @@ std::vector<EdgeReport> AgentRunner::edge_reports() const {
             if (p->id == l->dest) r.to = p->spec.name;
         }
         r.capacity = l->capacity;
+        r.share = l->share ? l->share->size() : 0;
         r.bytes = l->bytes();
         r.messages = l->messages();
         r.weight = l->weight();

@@ -42,6 +42,7 @@ struct PartitionReport {
 struct EdgeReport {
     std::string from, to;
     std::uint64_t capacity = 0;
+    std::uint64_t share = 0;  // zero-copy region bytes
     std::uint64_t bytes = 0, messages = 0;  // the sender's counters (guest-written: informational)
     double weight = 0;                      // decayed bytes per epoch (coherence input)
 };
@@ -61,7 +62,11 @@ public:
     // of `capacity` data bytes (a power of two, 4 KiB .. 1 MiB): the nucleus
     // creates the edge (witnessed) and mints a capability to each end; the
     // window is mapped into both. Before start().
-    [[nodiscard]] Result<EdgeId, std::string> connect(std::size_t from, std::size_t to, std::uint64_t capacity);
+    // `share`: bytes of a zero-copy region (0: none; else a multiple of
+    // 4 KiB up to 2 MiB): an AppendOnly region the nucleus creates for the
+    // sender and shares read-only with the receiver (both witnessed).
+    [[nodiscard]] Result<EdgeId, std::string> connect(std::size_t from, std::size_t to, std::uint64_t capacity,
+                                                      std::uint64_t share = 0);
     // Destroys an edge while its ends may be using it (witnessed): its
     // capabilities are revoked (notify calls: RVM_E_BAD_HANDLE), sleepers wake
     // with RVM_E_STATE, and the window is marked closed for the SDK.

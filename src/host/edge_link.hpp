@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 
 #include "backend/kvm/guest_ram.hpp"
 #include "nucleus/handle.hpp"
@@ -52,6 +53,11 @@ public:
     const PartitionId source, dest;
     const std::uint64_t capacity;
     kvm::GuestRam window;
+    // The zero-copy region (seed 002 6.1), if the edge has one: the nucleus
+    // region (owned by the sender, shared read-only with the receiver) and
+    // the memory behind it.
+    std::optional<kvm::GuestRam> share;
+    RegionId share_region;
 
 private:
     std::atomic_ref<std::uint64_t> word(std::uint64_t offset);

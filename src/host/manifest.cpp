@@ -59,7 +59,7 @@ constexpr std::uint64_t kPage = 4 * kKiB;
 constexpr std::uint64_t kMaxWallMs = 7ULL * 24 * 3600 * 1000;  // a week
 
 constexpr std::string_view kRootKeys[] = {"run", "partition", "edge"};
-constexpr std::string_view kEdgeKeys[] = {"from", "to", "capacity"};
+constexpr std::string_view kEdgeKeys[] = {"from", "to", "capacity", "share"};
 constexpr std::string_view kRunKeys[] = {"wall_time", "witness", "agent_dir", "psi_policy"};
 constexpr std::string_view kPartitionKeys[] = {"name",  "agent",     "memory",   "tasks", "max_tasks",
                                                "stack", "wall_time", "log_rate", "arg",   "profile"};
@@ -513,6 +513,11 @@ Result<std::vector<EdgeSpec>, ManifestError> read_edges(const Context& ctx, cons
             return fail(ctx, ManifestErrc::kBadValue, line_of(t->get("capacity")->source()),
                         "'capacity' in {} is {}; it must be a power of two (4 KiB .. 1 MiB)", s.label,
                         size_text(e.capacity));
+        }
+        if (t->get("share") != nullptr) {
+            auto share = read_size(s, "share", 0, 4096, RVM_EDGE_SHARE_MAX);
+            if (!share) return Fail{share.error()};
+            e.share = share.value();
         }
         for (const std::size_t end : {e.from, e.to}) {
             if (++per_partition[end] > RVM_EDGE_MAX) {

@@ -51,6 +51,7 @@ struct PartitionSpec {
 struct EdgeSpec {
     std::size_t from = 0, to = 0;    // indices into Manifest::partitions
     std::uint64_t capacity = 65536;  // ring data bytes, a power of two in 4 KiB .. 1 MiB
+    std::uint64_t share = 0;         // zero-copy region bytes (0: none; a 4 KiB multiple, <= 2 MiB)
     std::uint32_t line = 0;
 };
 
