@@ -78,7 +78,8 @@ enum rvm_witness_kind {
     RVM_WK_TASK_TERMINATE = 0x71,
     RVM_WK_MODE_SWITCH = 0x72,
     RVM_WK_STRUCTURAL_CHANGE = 0x73,
-    RVM_WK_TASK_STATE = 0x74, /* RVM: any other checked transition */
+    RVM_WK_TASK_STATE = 0x74,  /* RVM: any other checked transition */
+    RVM_WK_SCHED_EPOCH = 0x75, /* RVM: one scheduler epoch's context switches and deadline misses */
     /* Boot and attestation */
     RVM_WK_BOOT_ATTESTATION = 0x80,
     RVM_WK_CHECKPOINT_CREATED = 0x81

@@ -124,8 +124,8 @@ CallResult notify_call(const PartitionCallContext& ctx, const backend::Regs& r) 
     NotifyRequest n;
     {
         std::lock_guard<std::mutex> g(ctx.kernel_mu);
-        const auto c = ctx.kernel.state().caps.lookup(ctx.partition.index, CapHandle::from_raw(r.rdi),
-                                                      RVM_OBJ_COMMEDGE, Rights{});
+        const auto c =
+            ctx.kernel.state().caps.lookup(ctx.partition.index, CapHandle::from_raw(r.rdi), RVM_OBJ_COMMEDGE, Rights{});
         if (!c) return status_result(c.error().at(1));
         n.edge = EdgeId::from_raw(c.value().object.id);
         const CommEdge* e = ctx.kernel.state().edges.get(n.edge);

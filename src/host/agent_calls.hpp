@@ -51,7 +51,7 @@ struct CallResult {
 };
 
 // RVM_HC_PSI_HIBERNATE C1's argument 2: how long to stay suspended.
-inline constexpr std::uint64_t kC1DefaultNs = 10'000'000;   // 0 means one default epoch
+inline constexpr std::uint64_t kC1DefaultNs = 10'000'000;  // 0 means one default epoch
 inline constexpr std::uint64_t kC1MaxNs = 10'000'000'000;  // 10 s
 
 // Token bucket for RVM_HC_LOG: `rate` lines per second, bursts of `rate`.

@@ -44,8 +44,8 @@ Result<void, std::string> check_spec(const AgentSpec& s) {
 // Maps the agent's address space (abi/agent.h) and records which ranges a
 // hypercall may read or write.
 // `user`: the agent profile's U bit (the kernel profile maps supervisor-only).
-bool map_agent(kvm::PageTableBuilder& pt, const AgentLayout& l, const kvm::ElfImage& img, bool user,
-               std::uint64_t& cr3, std::vector<GuestRange>& ranges) {
+bool map_agent(kvm::PageTableBuilder& pt, const AgentLayout& l, const kvm::ElfImage& img, bool user, std::uint64_t& cr3,
+               std::vector<GuestRange>& ranges) {
     bool ok = pt.map(RVM_INFO_VA, RVM_INFO_VA, kPage, {false, false, user});
     ok = ok && pt.map(RVM_TSS_VA, l.tss_gpa, kPage, {false, false, false});  // supervisor-only
     ranges.push_back({RVM_INFO_VA, RVM_INFO_VA + kPage, false, false});
@@ -124,8 +124,7 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     // table per 2 MiB edge slot (abi/agent.h), plus up to three table pages
     // per edge for a zero-copy region (at most 2 MiB, anywhere the nucleus
     // places it).
-    l.table_end =
-        spec.memory + (kvm::PageTableBuilder::table_pages_for(spec.memory) + 1 + 4 * RVM_EDGE_MAX) * kPage;
+    l.table_end = spec.memory + (kvm::PageTableBuilder::table_pages_for(spec.memory) + 1 + 4 * RVM_EDGE_MAX) * kPage;
     l.tss_gpa = l.table_end;
 
     auto ram = kvm::GuestRam::create(l.ram_size(), spec.name.c_str());
@@ -151,10 +150,9 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
         std::lock_guard<std::mutex> g(kernel_mu);
         // Twice the RAM: the upper half is where the nucleus places regions
         // (edge zero-copy regions, shares from other partitions).
-        const auto p = kernel.create_partition(
-            PartitionId{},
-            PartitionConfig{static_cast<std::uint8_t>(shift_for(l.ram_size()) + 1),
-                            static_cast<std::uint8_t>(spec.max_tasks), 32, 0});
+        const auto p = kernel.create_partition(PartitionId{},
+                                               PartitionConfig{static_cast<std::uint8_t>(shift_for(l.ram_size()) + 1),
+                                                               static_cast<std::uint8_t>(spec.max_tasks), 32, 0});
         if (!p) return err(fmt::format("nucleus refused the partition: {}", status_name(p.error().code)));
         pid = p.value();
         const auto r = kernel.create_region(pid, l.ram_size() / kPage, RVM_REGION_SLAB, RVM_TIER_HOT);

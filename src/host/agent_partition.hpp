@@ -39,6 +39,11 @@ struct AgentSpec {
     std::uint64_t wall_time_ns = 30'000'000'000;
     std::uint32_t log_rate = 100;
     std::uint64_t arg = 0;  // rdx of the initial tasks (the agent's start argument)
+    // For RVM's scheduler (AgentRunner::enable_scheduler), per task: a
+    // periodic job of budget_ns CPU time due deadline_ns after each release;
+    // critical selects Reflex (EDF). All 0: an ordinary (Flow) task.
+    std::uint64_t period_ns = 0, deadline_ns = 0, budget_ns = 0;
+    bool critical = false;
 };
 
 enum class Outcome : std::uint8_t { Running, Exited, Failed, TimedOut };
@@ -53,6 +58,12 @@ struct AgentTask {
     std::atomic<std::uint64_t> exits{0};       // this task's vCPU exits
     std::atomic<std::uint64_t> hypercalls{0};  // and hypercalls (Ψ input)
     std::atomic<int> tid{0};                   // its thread's Linux tid (the boost's target)
+    // RVM's scheduler: the host CPU and id it is queued under, and whether it
+    // holds that CPU now (its thread enters the guest only while it does).
+    std::atomic<std::uint32_t> sched_cpu{0};
+    std::uint32_t sched_id = 0;
+    std::atomic<bool> granted{false};
+    std::uint32_t pinned_cpu = ~0u;  // its thread's affinity (the thread's own)
 };
 
 class AgentPartition {

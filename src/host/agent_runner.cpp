@@ -5,7 +5,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include "abi/agent.h"
@@ -25,6 +30,12 @@ AgentRunner::~AgentRunner() {
         p->kick_all();
     }
     wake_edges();
+    {
+        std::lock_guard<std::mutex> g(sched_mu_);
+        sched_stop_ = true;
+    }
+    gate_cv_.notify_all();
+    if (sched_thread_.joinable()) sched_thread_.join();
     parts_.clear();  // joins the threads
 }
 
@@ -138,6 +149,10 @@ void AgentRunner::notify(AgentPartition& p, const NotifyRequest& n, CallResult& 
 }
 
 void AgentRunner::start() {
+    if (sched_on_) {
+        sched_epoch_start_ = clock_.now_ns();
+        sched_thread_ = std::thread([this] { sched_loop(); });
+    }
     for (auto& p : parts_) {
         p->start_ns = clock_.now_ns();
         std::lock_guard<std::mutex> g(p->mu);
@@ -151,6 +166,7 @@ void AgentRunner::start_task(AgentPartition& p, AgentTask& t) {
         (void)kernel_.set_task_state(t.id, TaskState::Running);
     }
     psi_.attach_task(p.id, t.id, t.vcpu->fd(), &t.exits, &t.hypercalls);
+    if (sched_on_) sched_enqueue(p, t);
     t.thread = std::thread([this, &p, &t] { run_task(p, t); });
 }
 
@@ -169,6 +185,7 @@ void AgentRunner::fail(AgentPartition& p, FailReason reason, std::uint64_t rip, 
     p.stop = true;
     p.kick_all();
     wake_edges();
+    gate_cv_.notify_all();
 }
 
 void AgentRunner::task_exited(AgentPartition& p, AgentTask& t, std::uint64_t code) {
@@ -198,6 +215,23 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
     TaskHooks hooks;
     hooks.stopped = [&] { return p.stop.load(); };
     hooks.wait_while_suspended = [&] {
+        if (sched_on_) {
+            if (!t.granted) {
+                std::unique_lock<std::mutex> g(sched_mu_);
+                gate_cv_.wait(g, [&] { return t.granted.load() || p.stop.load(); });
+            }
+            // Pinned to the CPU the policy schedules it on (it may have been
+            // migrated): one vCPU thread per host CPU is runnable at a time,
+            // so Linux has nothing left to decide.
+            const std::uint32_t cpu = t.sched_cpu;
+            if (cpu != t.pinned_cpu) {
+                cpu_set_t set;
+                CPU_ZERO(&set);
+                CPU_SET(cpu, &set);
+                (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+                t.pinned_cpu = cpu;
+            }
+        }
         if (p.suspended) {
             std::unique_lock<std::mutex> g(p.mu);
             p.cv.wait(g, [&] { return !p.suspended || p.stop; });
@@ -241,6 +275,7 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
         return handle_psi_msr(ctx, t.id, index, write);
     };
     (void)run_task_loop(*t.vcpu, hooks);
+    if (sched_on_) sched_remove(t);
     psi_.retire_task(t.id);
     std::lock_guard<std::mutex> g(p.mu);
     t.done = true;
@@ -281,6 +316,14 @@ void AgentRunner::wait(const std::function<void()>& tick) {
         for (auto& t : p->tasks) {
             if (t->thread.joinable()) t->thread.join();
         }
+    }
+    if (sched_thread_.joinable()) {
+        {
+            std::lock_guard<std::mutex> g(sched_mu_);
+            sched_stop_ = true;
+        }
+        sched_thread_.join();
+        sched_witness();  // the last epoch's batch
     }
 }
 
@@ -362,6 +405,7 @@ void AgentRunner::stop(std::size_t i) {
     p.stop = true;
     p.kick_all();
     wake_edges();
+    gate_cv_.notify_all();
 }
 
 KResult<void> AgentRunner::suspend(std::size_t i) {
@@ -422,6 +466,168 @@ std::vector<PartitionReport> AgentRunner::reports() const {
         out.push_back(std::move(r));
     }
     return out;
+}
+
+Result<void, std::string> AgentRunner::enable_scheduler(const SchedConfig& cfg) {
+    auto s = std::make_unique<Scheduler>();
+    const auto ok = s->configure(cfg);
+    if (!ok) return err(fmt::format("scheduler configuration refused: {}", status_name(ok.error().code)));
+    sched_ = std::move(s);
+    sched_cur_.assign(cfg.cpus, kSchedIdle);
+    sched_on_ = true;
+    return {};
+}
+
+void AgentRunner::sched_enqueue(AgentPartition& p, AgentTask& t) {
+    std::lock_guard<std::mutex> g(sched_mu_);
+    t.sched_cpu = sched_next_cpu_++ % static_cast<std::uint32_t>(sched_cur_.size());
+    t.sched_id = static_cast<std::uint32_t>(sched_tasks_.size());
+    sched_tasks_.push_back(&t);
+    TaskParams params;
+    params.partition = p.id.index;
+    params.period_ns = p.spec.period_ns;
+    params.deadline_ns = p.spec.deadline_ns;
+    params.budget_ns = p.spec.budget_ns;
+    params.critical = p.spec.critical;
+    if (!sched_->enqueue(t.sched_cpu, t.sched_id, params, clock_.now_ns())) {
+        // Refused parameters (checked at add time by the manifest): run it
+        // as an ordinary task rather than never.
+        params = TaskParams{};
+        params.partition = p.id.index;
+        (void)sched_->enqueue(t.sched_cpu, t.sched_id, params, clock_.now_ns());
+    }
+    sched_params_.push_back(params);
+}
+
+// Once per epoch (under sched_mu_): the policy's run queues are per CPU, so
+// when their lengths differ by two or more -- or by one, which over time is
+// the same unfairness -- one task that is not running moves from the longest
+// queue to the shortest, taking turns (the rotor) so every task visits
+// every queue. Its thread re-pins itself when it next passes the gate.
+void AgentRunner::sched_balance(std::uint64_t now) {
+    const std::size_t cpus = sched_cur_.size();
+    if (cpus < 2) return;
+    std::vector<std::uint32_t> load(cpus, 0);
+    for (const AgentTask* t : sched_tasks_) {
+        if (!t->done) ++load[t->sched_cpu];
+    }
+    const auto most = static_cast<std::uint32_t>(std::max_element(load.begin(), load.end()) - load.begin());
+    const auto least = static_cast<std::uint32_t>(std::min_element(load.begin(), load.end()) - load.begin());
+    if (load[most] <= load[least]) return;
+    const auto n = static_cast<std::uint32_t>(sched_tasks_.size());
+    for (std::uint32_t k = 0; k < n; ++k) {
+        const std::uint32_t id = (sched_rotor_ + k) % n;
+        AgentTask* t = sched_tasks_[id];
+        if (t->done || t->sched_cpu != most || sched_cur_[most] == id) continue;
+        if (sched_params_[id].period_ns != 0) continue;  // real-time tasks stay where their budget is
+        if (!sched_->dequeue(most, id, now)) continue;
+        if (!sched_->enqueue(least, id, sched_params_[id], now)) {
+            (void)sched_->enqueue(most, id, sched_params_[id], now);  // CANNOT FAIL: the slot it just left
+            continue;
+        }
+        t->sched_cpu = least;
+        sched_rotor_ = id + 1;
+        return;
+    }
+}
+
+void AgentRunner::sched_remove(AgentTask& t) {
+    std::lock_guard<std::mutex> g(sched_mu_);
+    const std::uint32_t cpu = t.sched_cpu;
+    (void)sched_->dequeue(cpu, t.sched_id, clock_.now_ns());
+    if (sched_cur_[cpu] == t.sched_id) sched_cur_[cpu] = kSchedIdle;
+    t.granted = false;
+}
+
+// The scheduler thread: at every quantum end (or release) per CPU, ask the
+// policy who runs next, take the CPU from the previous holder (kick) and
+// give it to the next (gate). Every 10 ms an epoch closes and its events are
+// witnessed.
+void AgentRunner::sched_loop() {
+    constexpr std::uint64_t kEpochNs = 10'000'000;
+    constexpr std::uint64_t kMaxSleepNs = 1'000'000;
+    constexpr std::uint64_t kMinSleepNs = 20'000;
+    std::vector<std::uint64_t> slice_end(sched_cur_.size(), 0);
+    for (;;) {
+        std::uint64_t next = std::numeric_limits<std::uint64_t>::max();
+        {
+            std::lock_guard<std::mutex> g(sched_mu_);
+            if (sched_stop_) break;
+            const std::uint64_t now = clock_.now_ns();
+            for (std::uint32_t cpu = 0; cpu < sched_cur_.size(); ++cpu) {
+                const std::uint64_t t0 = clock_.now_ns();
+                bool again = sched_cur_[cpu] == kSchedIdle || now >= slice_end[cpu];
+                if (!again) {
+                    const auto tk = sched_->tick(cpu, now);
+                    again = tk && tk.value();
+                }
+                if (again) {
+                    const auto pick = sched_->pick_next(cpu, now);
+                    ++sched_stats_.decisions;
+                    const std::uint32_t to = pick ? pick.value().task : kSchedIdle;
+                    if (to != sched_cur_[cpu]) {
+                        if (sched_cur_[cpu] != kSchedIdle) {
+                            AgentTask* old = sched_tasks_[sched_cur_[cpu]];
+                            old->granted = false;
+                            old->vcpu->kick();
+                        }
+                        if (to != kSchedIdle) sched_tasks_[to]->granted = true;
+                        sched_cur_[cpu] = to;
+                        ++sched_stats_.switches;
+                    }
+                    slice_end[cpu] = to == kSchedIdle ? now + kMaxSleepNs : now + pick.value().quantum_ns;
+                }
+                sched_stats_.decision_ns += clock_.now_ns() - t0;
+                next = std::min(next, slice_end[cpu]);
+            }
+            if (now - sched_epoch_start_ >= kEpochNs) {
+                sched_balance(now);
+                sched_->end_epoch(now);
+                sched_epoch_start_ = now;
+                ++sched_epoch_;
+            }
+        }
+        gate_cv_.notify_all();
+        sched_witness();
+        const std::uint64_t now = clock_.now_ns();
+        const std::uint64_t sleep = next > now ? std::clamp(next - now, kMinSleepNs, kMaxSleepNs) : kMinSleepNs;
+        std::this_thread::sleep_for(std::chrono::nanoseconds(sleep));
+    }
+    // Let every waiting thread go (they leave: their partitions are ending).
+    {
+        std::lock_guard<std::mutex> g(sched_mu_);
+        for (AgentTask* t : sched_tasks_) t->granted = true;
+    }
+    gate_cv_.notify_all();
+}
+
+void AgentRunner::sched_witness() {
+    std::array<SchedEvent, 16> ev{};
+    for (;;) {
+        std::size_t n = 0;
+        {
+            std::lock_guard<std::mutex> g(sched_mu_);
+            n = sched_ ? sched_->drain_events(ev) : 0;
+        }
+        if (n == 0) return;
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        for (std::size_t i = 0; i < n; ++i) {
+            const SchedEvent& e = ev[i];
+            if (e.kind == SchedEventKind::ModeSwitch) {
+                kernel_.note_mode_switch(static_cast<std::uint8_t>(e.from), static_cast<std::uint8_t>(e.to),
+                                         static_cast<std::uint8_t>(e.reason), e.partition, e.epoch);
+            } else {
+                kernel_.note_sched_epoch(e.epoch, e.switches, e.deadline_misses, static_cast<std::uint8_t>(e.to));
+                std::lock_guard<std::mutex> sg(sched_mu_);
+                sched_stats_.deadline_misses += e.deadline_misses;
+            }
+        }
+    }
+}
+
+AgentRunner::SchedStats AgentRunner::sched_stats() const {
+    std::lock_guard<std::mutex> g(sched_mu_);
+    return sched_stats_;
 }
 
 std::vector<EdgeReport> AgentRunner::edge_reports() const {

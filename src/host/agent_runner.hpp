@@ -6,11 +6,13 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backend/kvm/kvm_system.hpp"
@@ -18,6 +20,7 @@
 #include "host/edge_link.hpp"
 #include "host/psi_monitor.hpp"
 #include "nucleus/kernel.hpp"
+#include "nucleus/scheduler.hpp"
 #include "nucleus/syscalls.hpp"
 
 namespace rvm::host {
@@ -34,7 +37,7 @@ struct PartitionReport {
     PsiSummary psi;                  // Ψ (transition intensity) over the last window
     std::uint64_t throttled_ns = 0;  // time held out of the guest by the Ψ policy
     std::uint64_t boosted_epochs = 0;
-    std::uint64_t c1_suspends = 0;    // HIBERNATE C1 requests served
+    std::uint64_t c1_suspends = 0;     // HIBERNATE C1 requests served
     std::uint64_t psi_page_reads = 0;  // guest reports taken from the shared page
     std::vector<PsiMonitor::VcpuStats> vcpus;
 };
@@ -42,7 +45,7 @@ struct PartitionReport {
 struct EdgeReport {
     std::string from, to;
     std::uint64_t capacity = 0;
-    std::uint64_t share = 0;  // zero-copy region bytes
+    std::uint64_t share = 0;                // zero-copy region bytes
     std::uint64_t bytes = 0, messages = 0;  // the sender's counters (guest-written: informational)
     double weight = 0;                      // decayed bytes per epoch (coherence input)
 };
@@ -88,6 +91,19 @@ public:
     // a higher Linux priority for a few epochs, skipping the duty cycle) and
     // the memory allowance on RVM_HC_REGION_MAP.
     void set_psi_policy(bool on) { psi_policy_ = on; }
+    // RVM decides which task runs (seed 002 section 5; nucleus/scheduler.hpp):
+    // tasks are queued on `cfg.cpus` host CPUs (round robin, threads pinned),
+    // and a task's thread enters the guest only while the policy has given
+    // it its CPU; the supervisor's scheduler thread takes it back (kicking
+    // the vCPU) when its quantum or job budget ends. Mode switches and
+    // per-epoch switch counts are witnessed. Before start(); off by default
+    // (then Linux schedules the vCPU threads).
+    [[nodiscard]] Result<void, std::string> enable_scheduler(const SchedConfig& cfg);
+    struct SchedStats {
+        std::uint64_t decisions = 0, switches = 0, deadline_misses = 0;
+        std::uint64_t decision_ns = 0;  // total time inside pick_next / tick
+    };
+    [[nodiscard]] SchedStats sched_stats() const;
     // Destroys every partition in the nucleus (witnessed) after wait().
     void destroy_all();
 
@@ -109,6 +125,11 @@ private:
     void notify(AgentPartition& p, const NotifyRequest& n, CallResult& r);
     [[nodiscard]] EdgeLink* edge(EdgeId e);
     void wake_edges();
+    void sched_loop();
+    void sched_enqueue(AgentPartition& p, AgentTask& t);
+    void sched_remove(AgentTask& t);
+    void sched_witness();
+    void sched_balance(std::uint64_t now);
 
     Kernel& kernel_;
     const Clock& clock_;
@@ -118,6 +139,22 @@ private:
     Syscalls syscalls_;
     PsiMonitor psi_;
     std::atomic<bool> psi_policy_{false};
+    // RVM's scheduler (enable_scheduler); sched_mu_ guards the policy and
+    // the grants, gate_cv_ wakes task threads waiting for their CPU.
+    bool sched_on_ = false;
+    std::unique_ptr<Scheduler> sched_;
+    mutable std::mutex sched_mu_;
+    std::condition_variable gate_cv_;
+    std::vector<AgentTask*> sched_tasks_;   // by sched id
+    std::vector<TaskParams> sched_params_;  // by sched id
+    std::uint32_t sched_rotor_ = 0;         // the next task considered for migration
+    std::vector<std::uint32_t> sched_cur_;  // per CPU: the task holding it (kSchedIdle: none)
+    std::uint32_t sched_next_cpu_ = 0;
+    std::uint64_t sched_epoch_start_ = 0;
+    std::uint64_t sched_epoch_ = 0;
+    SchedStats sched_stats_;
+    std::atomic<bool> sched_stop_{false};
+    std::thread sched_thread_;
     mutable std::mutex edges_mu_;
     std::vector<std::unique_ptr<EdgeLink>> edges_;  // outlive the VMs that map them
     std::vector<std::unique_ptr<AgentPartition>> parts_;

@@ -56,9 +56,7 @@ std::uint64_t EdgeLink::wait(bool sender_side, std::uint64_t mask, std::uint64_t
 }
 
 void EdgeLink::wake() {
-    {
-        std::lock_guard<std::mutex> g(mu_);
-    }
+    { std::lock_guard<std::mutex> g(mu_); }
     cv_.notify_all();
 }
 

@@ -25,7 +25,8 @@ MsrReply state_msr(PsiMonitor& psi, PartitionId p, TaskId task, std::optional<st
         // A vCPU not observed yet reads as ZERO with ratio 0.
         const auto v = psi.vcpu_view(task);
         if (!v) return value(0);
-        return value(std::uint64_t{v.value().ratio_ppm} | (std::uint64_t{static_cast<std::uint8_t>(v.value().state)} << 32));
+        return value(std::uint64_t{v.value().ratio_ppm} |
+                     (std::uint64_t{static_cast<std::uint8_t>(v.value().state)} << 32));
     }
     if ((*write >> 32) != 0 || *write > RVM_PSI_RATIO_ONE) return kGp;
     const auto view = psi.partition_view(p);

@@ -83,6 +83,15 @@ KResult<void> Kernel::set_partition_state(PartitionId p, PartitionState to, Fail
     return {};
 }
 
+void Kernel::note_mode_switch(std::uint8_t from, std::uint8_t to, std::uint8_t reason, std::uint64_t partition,
+                              std::uint64_t epoch) {
+    witness(RVM_WK_MODE_SWITCH, partition, 0, epoch, state_flags(from, to, reason));
+}
+
+void Kernel::note_sched_epoch(std::uint64_t epoch, std::uint64_t switches, std::uint64_t misses, std::uint8_t mode) {
+    witness(RVM_WK_SCHED_EPOCH, epoch, switches, misses, state_flags(0, mode));
+}
+
 KResult<void> Kernel::destroy_partition(PartitionId p) {
     Partition* part = st_.partitions.get(p);
     if (part == nullptr) return fail(RVM_E_BAD_HANDLE);

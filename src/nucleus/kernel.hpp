@@ -105,6 +105,15 @@ public:
     [[nodiscard]] bool invariants_hold() const;
     [[nodiscard]] bool object_live(ObjectRef o) const;
 
+    // Scheduler evidence (no state changes; replay accepts them as such):
+    // a mode switch (subject = the partition behind it, 0 if none; aux = the
+    // epoch; flags = from << 8 | to << 16 | reason << 24) and the per-epoch
+    // batch of seed DC-10 (object = context switches, aux = deadline misses,
+    // flags = the mode << 16) instead of one record per switch.
+    void note_mode_switch(std::uint8_t from, std::uint8_t to, std::uint8_t reason, std::uint64_t partition,
+                          std::uint64_t epoch);
+    void note_sched_epoch(std::uint64_t epoch, std::uint64_t switches, std::uint64_t misses, std::uint8_t mode);
+
     [[nodiscard]] const Partition* partition(PartitionId p) const { return st_.partitions.get(p); }
     [[nodiscard]] const ProofEngine& proofs() const { return proofs_; }
     [[nodiscard]] std::uint64_t now_ns() const { return env_.clock.now_ns(); }

@@ -114,6 +114,8 @@ KResult<void> Kernel::apply_object(const WitnessRecord& r) {
         case RVM_WK_PROOF_REJECTED:
         case RVM_WK_PROOF_ESCALATED:
         case RVM_WK_CHECKPOINT_CREATED:
+        case RVM_WK_MODE_SWITCH:
+        case RVM_WK_SCHED_EPOCH:
         case RVM_WK_BOOT_ATTESTATION: return {};    // evidence only: no state changed
         default: return fail(RVM_E_NOT_SUPPORTED);  // a kind this nucleus never writes
     }

@@ -49,6 +49,7 @@ const char* witness_kind_name(std::uint8_t kind) {
         case RVM_WK_MODE_SWITCH: return "mode_switch";
         case RVM_WK_STRUCTURAL_CHANGE: return "structural_change";
         case RVM_WK_TASK_STATE: return "task_state";
+        case RVM_WK_SCHED_EPOCH: return "sched_epoch";
         case RVM_WK_BOOT_ATTESTATION: return "boot_attestation";
         case RVM_WK_CHECKPOINT_CREATED: return "checkpoint_created";
         default: return nullptr;

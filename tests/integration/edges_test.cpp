@@ -219,7 +219,8 @@ TEST_F(Edges, ConnectRefusesBadCapacitiesAndSelfEdges) {
     AgentWorld w(sys());
     const std::size_t a = w.add(node("a", kSource, 0));
     const std::size_t b = w.add(node("b", kSink, 0));
-    for (const std::uint64_t bad : {std::uint64_t{0}, std::uint64_t{2048}, std::uint64_t{5000}, std::uint64_t{2} << 20}) {
+    for (const std::uint64_t bad :
+         {std::uint64_t{0}, std::uint64_t{2048}, std::uint64_t{5000}, std::uint64_t{2} << 20}) {
         EXPECT_FALSE(w.runner.connect(a, b, bad).ok()) << bad;
     }
     EXPECT_FALSE(w.runner.connect(a, a, 4096).ok());

@@ -105,8 +105,8 @@ void stress(const kvm::KvmSystem& sys, bool via_page) {
     std::printf(
         "[psi_stress] %s: %zu partitions x %lu updates: aggregate %.0f updates/s (sum of per-partition N/elapsed), "
         "%.0f updates/s over the runner's wall time (%.2f s), guest aggregate %u ppm\n",
-        via_page ? "shared page" : "hypercall", kPartitions, static_cast<unsigned long>(kUpdates), rate, static_cast<double>(kPartitions * kUpdates) / wall_s,
-        wall_s, host.guest_ratio_ppm);
+        via_page ? "shared page" : "hypercall", kPartitions, static_cast<unsigned long>(kUpdates), rate,
+        static_cast<double>(kPartitions * kUpdates) / wall_s, wall_s, host.guest_ratio_ppm);
 }
 
 TEST_F(PsiStress, TenPartitionsTenThousandHypercallUpdatesAggregateIsTheWeightedAverage) { stress(sys(), false); }

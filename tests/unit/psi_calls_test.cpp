@@ -164,8 +164,8 @@ struct PageCaller {
         : pid(w.partition(PartitionConfig{35, 4, 8, 0})),
           memory(ram, {GuestRange{0x1000, 0x3000, true, false}, GuestRange{0x3000, 0x4000, false, false}}) {
         psi.attach_partition(pid);
-        ctx.emplace(PartitionCallContext{pid, w.k(), *w.syscalls, kernel_mu, memory, info, kStart, limiter, limiter_mu,
-                                         &psi});
+        ctx.emplace(
+            PartitionCallContext{pid, w.k(), *w.syscalls, kernel_mu, memory, info, kStart, limiter, limiter_mu, &psi});
         ctx->psi_page = &page;
     }
     rvm_ret_t reg(std::uint64_t gva) {
@@ -218,7 +218,9 @@ TEST(PsiCalls, RegionMapGrowthIsBoundedByTheMemoryAllowance) {
     t.a.ctx->psi_policy = &policy;
     t.a.ctx->base_pages = 10;  // so the allowance is 10 pages at full, 5 at 50 %
     const std::uint64_t self = t.w.self_cap(t.a.pid).raw();
-    const auto map = [&](std::uint64_t pages) { return t.a.ret(RVM_HC_REGION_MAP, self, pages * 4096, RVM_REGION_SLAB); };
+    const auto map = [&](std::uint64_t pages) {
+        return t.a.ret(RVM_HC_REGION_MAP, self, pages * 4096, RVM_REGION_SLAB);
+    };
     // Nothing mapped yet: the partition holds 0 pages, below its base; full allowance.
     ASSERT_EQ(t.a.ret(RVM_HC_PSI_REGISTER), 0);
     ASSERT_EQ(t.a.ret(RVM_HC_PSI_UPDATE, 600'000, 1, 1), 0);  // above 30 %: 500 per mille

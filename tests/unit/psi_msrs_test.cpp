@@ -22,7 +22,8 @@ struct Msrs {
     Msrs() : pid(w.partition(PartitionConfig{31, 4, 8, 0})), other(w.partition(PartitionConfig{32, 4, 8, 0})) {
         psi.attach_partition(pid);
         psi.attach_partition(other);
-        ctx.emplace(PartitionCallContext{pid, w.k(), *w.syscalls, kernel_mu, memory, info, 0, limiter, limiter_mu, &psi});
+        ctx.emplace(
+            PartitionCallContext{pid, w.k(), *w.syscalls, kernel_mu, memory, info, 0, limiter, limiter_mu, &psi});
         ctx->psi_page = &page;
     }
     MsrReply rd(std::uint32_t msr) { return handle_psi_msr(*ctx, TaskId{}, msr, std::nullopt); }
@@ -60,7 +61,8 @@ TEST(PsiMsrs, CtrlRegistersAndUnregisters) {
 
 TEST(PsiMsrs, CtrlRefusesReservedBitsAndUnknownCommands) {
     Msrs t;
-    for (const std::uint64_t bad : std::initializer_list<std::uint64_t>{0ull, 3ull, 0xffull, 0x101ull, 0x100ull, 1ull << 32, ~0ull}) {
+    for (const std::uint64_t bad :
+         std::initializer_list<std::uint64_t>{0ull, 3ull, 0xffull, 0x101ull, 0x100ull, 1ull << 32, ~0ull}) {
         EXPECT_TRUE(gp(t.wr(RVM_PSI_CTRL_MSR, bad))) << bad;
         EXPECT_FALSE(t.view().guest_registered) << bad;
     }
@@ -76,7 +78,8 @@ TEST(PsiMsrs, StateWritesTheGuestRatioAndReadsTheVcpu) {
     EXPECT_EQ(t.view().guest.ratio_ppm, 250'000u);
     EXPECT_EQ(t.psi.host_view().guest_ratio_ppm, 250'000u);
     EXPECT_TRUE(ok(t.wr(RVM_PSI_STATE_MSR, RVM_PSI_RATIO_ONE), 0));
-    for (const std::uint64_t bad : std::initializer_list<std::uint64_t>{std::uint64_t{RVM_PSI_RATIO_ONE} + 1, 0xffff'ffffull, 1ull << 32, (1ull << 32) | 5u, ~0ull}) {
+    for (const std::uint64_t bad : std::initializer_list<std::uint64_t>{
+             std::uint64_t{RVM_PSI_RATIO_ONE} + 1, 0xffff'ffffull, 1ull << 32, (1ull << 32) | 5u, ~0ull}) {
         EXPECT_TRUE(gp(t.wr(RVM_PSI_STATE_MSR, bad))) << bad;
         EXPECT_EQ(t.view().guest.ratio_ppm, RVM_PSI_RATIO_ONE) << "a refused write changes nothing";
     }
@@ -90,7 +93,8 @@ TEST(PsiMsrs, ConfIsReadOnlyHostPolicy) {
     EXPECT_EQ(r.value & 0xffff'ffffu, std::min<std::uint64_t>(th.psi_threshold, 0xffff'ffffu));
     EXPECT_EQ((r.value >> 32) & 0xffffu, th.idle_exits);
     EXPECT_EQ((r.value >> 48) & 0xffu, th.window);
-    for (const std::uint64_t v : std::initializer_list<std::uint64_t>{0ull, r.value, ~0ull}) EXPECT_TRUE(gp(t.wr(RVM_PSI_CONF_MSR, v))) << v;
+    for (const std::uint64_t v : std::initializer_list<std::uint64_t>{0ull, r.value, ~0ull})
+        EXPECT_TRUE(gp(t.wr(RVM_PSI_CONF_MSR, v))) << v;
     EXPECT_EQ(t.psi.thresholds(), th);
 }
 

@@ -59,7 +59,8 @@ TEST(PsiPage, AnOddCounterIsBusyAndChangesNothing) {
 TEST(PsiPage, HostileContentsAreInvalid) {
     Page g;
     PsiGuestReport r;
-    for (const std::uint64_t bad : std::initializer_list<std::uint64_t>{std::uint64_t{RVM_PSI_RATIO_ONE} + 1, 1ull << 32, ~0ull}) {
+    for (const std::uint64_t bad :
+         std::initializer_list<std::uint64_t>{std::uint64_t{RVM_PSI_RATIO_ONE} + 1, 1ull << 32, ~0ull}) {
         g.p.guest_ratio_ppm = bad;
         EXPECT_EQ(psi_page_read_guest(g.span(), r), PsiPageRead::Invalid) << bad;
     }
@@ -95,7 +96,8 @@ TEST(PsiPage, ConcurrentWriterNeverYieldsATornReport) {
             const std::uint32_t s = seq.load(std::memory_order_relaxed);
             seq.store(s + 1, std::memory_order_relaxed);
             std::atomic_thread_fence(std::memory_order_release);
-            std::atomic_ref<std::uint64_t>(g.p.guest_ratio_ppm).store(n % (RVM_PSI_RATIO_ONE + 1), std::memory_order_relaxed);
+            std::atomic_ref<std::uint64_t>(g.p.guest_ratio_ppm)
+                .store(n % (RVM_PSI_RATIO_ONE + 1), std::memory_order_relaxed);
             std::atomic_ref<std::uint64_t>(g.p.committed).store(2 * n, std::memory_order_relaxed);
             std::atomic_ref<std::uint64_t>(g.p.deferred).store(3 * n, std::memory_order_relaxed);
             seq.store(s + 2, std::memory_order_release);

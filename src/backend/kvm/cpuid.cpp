@@ -3,8 +3,8 @@
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <vector>
@@ -94,10 +94,9 @@ Result<std::shared_ptr<const CpuidTable>, KvmError> build_cpuid(int kvm_fd) {
         }
         t->entries.push_back(entry(RVM_CPUID_LEAF_BASE, RVM_CPUID_LEAF_FEATURES, RVM_CPUID_SIGNATURE_EBX,
                                    RVM_CPUID_SIGNATURE_ECX, RVM_CPUID_SIGNATURE_EDX));
-        t->entries.push_back(entry(RVM_CPUID_LEAF_FEATURES, RVM_ABI_VERSION,
-                                   RVM_CPUID_FEATURE_PSI_MSR | RVM_CPUID_FEATURE_PSI_HYPERCALL |
-                                       RVM_CPUID_FEATURE_PSI_PAGE,
-                                   0, 0));
+        t->entries.push_back(
+            entry(RVM_CPUID_LEAF_FEATURES, RVM_ABI_VERSION,
+                  RVM_CPUID_FEATURE_PSI_MSR | RVM_CPUID_FEATURE_PSI_HYPERCALL | RVM_CPUID_FEATURE_PSI_PAGE, 0, 0));
         return std::shared_ptr<const CpuidTable>(std::move(t));
     }
     return err(KvmError{"KVM_GET_SUPPORTED_CPUID: more than 4096 entries", E2BIG});
