@@ -1,8 +1,10 @@
 #include "cli/run_cmd.hpp"
 
 #include <fmt/core.h>
-#include <CLI/CLI.hpp>
+#include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <memory>
 #include <mutex>
 
@@ -34,6 +36,10 @@ host::AgentSpec to_spec(const host::PartitionSpec& p, std::vector<std::uint8_t> 
     s.log_rate = p.log_rate;
     s.arg = p.arg;
     s.profile = p.kernel_profile ? host::Profile::Kernel : host::Profile::Agent;
+    s.period_ns = static_cast<std::uint64_t>(p.period.count()) * 1'000'000u;
+    s.deadline_ns = static_cast<std::uint64_t>(p.deadline.count()) * 1'000'000u;
+    s.budget_ns = static_cast<std::uint64_t>(p.budget.count()) * 1'000'000u;
+    s.critical = p.critical;
     return s;
 }
 
@@ -131,9 +137,19 @@ int RunCommand::run() const {
         }
     }
     runner.set_psi_policy(m.run.psi_policy);
-    fmt::print("rvm: running {} partition(s){} from {}{}\n", m.partitions.size(),
+    if (m.run.rvm_scheduler) {
+        SchedConfig cfg;
+        const long online = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg.cpus = m.run.sched_cpus != 0 ? m.run.sched_cpus : static_cast<std::uint32_t>(std::clamp(online, 1L, 64L));
+        const auto on = runner.enable_scheduler(cfg);
+        if (!on) {
+            fmt::print(stderr, "rvm: {}\n", on.error());
+            return kExitUsage;
+        }
+    }
+    fmt::print("rvm: running {} partition(s){} from {}{}{}\n", m.partitions.size(),
                m.edges.empty() ? std::string() : fmt::format(" and {} edge(s)", m.edges.size()), manifest_,
-               m.run.psi_policy ? " (Ψ policy enforced)" : "");
+               m.run.psi_policy ? " (Ψ policy enforced)" : "", m.run.rvm_scheduler ? " (RVM scheduler)" : "");
     std::fflush(stdout);
     runner.start();
     runner.wait([&] {

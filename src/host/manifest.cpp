@@ -60,9 +60,10 @@ constexpr std::uint64_t kMaxWallMs = 7ULL * 24 * 3600 * 1000;  // a week
 
 constexpr std::string_view kRootKeys[] = {"run", "partition", "edge"};
 constexpr std::string_view kEdgeKeys[] = {"from", "to", "capacity", "share"};
-constexpr std::string_view kRunKeys[] = {"wall_time", "witness", "agent_dir", "psi_policy"};
-constexpr std::string_view kPartitionKeys[] = {"name",  "agent",     "memory",   "tasks", "max_tasks",
-                                               "stack", "wall_time", "log_rate", "arg",   "profile"};
+constexpr std::string_view kRunKeys[] = {"wall_time", "witness", "agent_dir", "psi_policy", "scheduler", "cpus"};
+constexpr std::string_view kPartitionKeys[] = {"name",   "agent",     "memory",   "tasks",   "max_tasks",
+                                               "stack",  "wall_time", "log_rate", "arg",     "profile",
+                                               "period", "deadline",  "budget",   "critical"};
 
 // A user-supplied string made safe to quote: control bytes escaped, clipped.
 std::string shown(std::string_view s, std::size_t max = 64) {
@@ -339,6 +340,20 @@ Result<RunConfig, ManifestError> read_run(const Context& ctx, const toml::table&
         if (b == nullptr) return wrong_type(s, "psi_policy", *pol, "a boolean");
         run.psi_policy = b->get();
     }
+    auto sched = read_string(s, "scheduler", false);
+    if (!sched) return Fail{sched.error()};
+    if (sched.value()) {
+        if (*sched.value() == "rvm") {
+            run.rvm_scheduler = true;
+        } else if (*sched.value() != "linux") {
+            return fail(ctx, ManifestErrc::kBadValue, line_of(t->get("scheduler")->source()),
+                        "'scheduler' in [run]: '{}' is neither \"linux\" (the default) nor \"rvm\"",
+                        shown(*sched.value()));
+        }
+    }
+    auto cpus = read_integer(s, "cpus", 0, 1, 64);
+    if (!cpus) return Fail{cpus.error()};
+    run.sched_cpus = static_cast<std::uint32_t>(cpus.value());
     return run;
 }
 
@@ -387,6 +402,33 @@ Result<void, ManifestError> read_limits(const Scope& s, const RunConfig& run, Pa
     return {};
 }
 
+// period / deadline / budget / critical (the RVM scheduler's task parameters).
+Result<void, ManifestError> read_timing(const Scope& s, PartitionSpec& p) {
+    for (auto [key, out] :
+         {std::pair{"period", &p.period}, std::pair{"deadline", &p.deadline}, std::pair{"budget", &p.budget}}) {
+        if (s.table.get(key) == nullptr) continue;
+        auto v = read_duration(s, key, std::chrono::milliseconds(0));
+        if (!v) return Fail{v.error()};
+        *out = v.value();
+    }
+    if (const toml::node* c = s.table.get("critical")) {
+        const auto* b = c->as_boolean();
+        if (b == nullptr) return wrong_type(s, "critical", *c, "a boolean");
+        p.critical = b->get();
+    }
+    const auto bad = [&](std::string_view why) {
+        return fail(s.ctx, ManifestErrc::kBadValue, p.line, "timing of {}: {}", s.label, why);
+    };
+    if (p.deadline.count() == 0 && (p.budget.count() != 0 || p.critical)) {
+        return bad("a budget or critical needs a deadline");
+    }
+    if (p.deadline.count() != 0 && (p.budget.count() == 0 || p.budget > p.deadline)) {
+        return bad("the budget must be between 1 ms and the deadline");
+    }
+    if (p.period.count() != 0 && p.deadline > p.period) return bad("the deadline must not exceed the period");
+    return {};
+}
+
 Result<PartitionSpec, ManifestError> read_partition(const Context& ctx, const toml::node& n, std::size_t index,
                                                     const RunConfig& run) {
     const auto* t = n.as_table();
@@ -424,6 +466,7 @@ Result<PartitionSpec, ManifestError> read_partition(const Context& ctx, const to
         }
     }
     RVM_TRY_VOID(read_limits(s, run, p));
+    RVM_TRY_VOID(read_timing(s, p));
     return p;
 }
 

@@ -28,9 +28,11 @@ inline constexpr std::uint64_t kManifestMemoryOverhead = RVM_IMAGE_MIN_VA + (std
 
 struct RunConfig {
     std::chrono::milliseconds wall_time{30'000};
-    std::string witness_path;  // resolved; empty when no witness log is asked for
-    std::string agent_dir;     // resolved; relative agent paths start here
-    bool psi_policy = false;   // enforce the Ψ CPU allowance by duty cycling
+    std::string witness_path;      // resolved; empty when no witness log is asked for
+    std::string agent_dir;         // resolved; relative agent paths start here
+    bool psi_policy = false;       // enforce the Ψ CPU allowance by duty cycling
+    bool rvm_scheduler = false;    // scheduler = "rvm": RVM decides which task runs (else Linux)
+    std::uint32_t sched_cpus = 0;  // host CPUs RVM schedules on (0: all online)
 };
 
 struct PartitionSpec {
@@ -44,7 +46,11 @@ struct PartitionSpec {
     std::uint32_t log_rate = 100;                 // log hypercalls per second
     std::uint64_t arg = 0;                        // start argument of the initial tasks (rdx)
     bool kernel_profile = false;                  // profile = "kernel": CPL0 (default "agent": CPL3)
-    std::uint32_t line = 0;                       // where the partition is declared
+    // For scheduler = "rvm": each task runs periodic jobs of `budget` CPU
+    // time due `deadline` after each release (0: none); critical = Reflex.
+    std::chrono::milliseconds period{0}, deadline{0}, budget{0};
+    bool critical = false;
+    std::uint32_t line = 0;  // where the partition is declared
 };
 
 // A CommEdge between two declared partitions ([[edge]]).

@@ -433,7 +433,8 @@ TEST_F(Manifest, ExamplesParseOrOnlyLackAgents) {
 // Whatever has been built, the examples are valid against stand-in agents in
 // a copy of the tree's layout (examples/manifests, build/release/guest/examples).
 TEST_F(Manifest, ExamplesAreValidWithStandInAgents) {
-    for (const char* agent : {"hello", "compute", "spawn", "exitcode", "fault", "null", "edge_node"}) {
+    for (const char* agent :
+         {"hello", "compute", "spawn", "exitcode", "fault", "null", "edge_node", "periodic", "spin"}) {
         dir_.write(std::string("build/release/guest/examples/agent_") + agent + ".elf",
                    "\x7f"
                    "ELF");
@@ -513,6 +514,37 @@ TEST_F(ManifestEdges, BadEdgesAreRefusedWithTheirLine) {
     ASSERT_FALSE(too_many.ok());
     EXPECT_EQ(too_many.error().code, ManifestErrc::kEdge);
     EXPECT_FALSE(parse("edge = 5\n").ok());
+}
+
+}  // namespace
+}  // namespace rvm
+
+namespace rvm {
+namespace {
+
+TEST_F(ManifestEdges, SchedulerAndTimingKeys) {
+    const auto r = host::parse_manifest(
+        "[run]\nscheduler = \"rvm\"\ncpus = 2\n[[partition]]\nname = \"rt\"\nagent = \"agent_hello\"\n"
+        "period = \"40ms\"\ndeadline = \"30ms\"\nbudget = \"10ms\"\ncritical = true\n",
+        "m.toml", dir_.path());
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_TRUE(r.value().run.rvm_scheduler);
+    EXPECT_EQ(r.value().run.sched_cpus, 2U);
+    const host::PartitionSpec& p = r.value().partitions[0];
+    EXPECT_EQ(p.period.count(), 40);
+    EXPECT_EQ(p.deadline.count(), 30);
+    EXPECT_EQ(p.budget.count(), 10);
+    EXPECT_TRUE(p.critical);
+    const std::string part = "[[partition]]\nname = \"rt\"\nagent = \"agent_hello\"\n";
+    for (const char* bad :
+         {"budget = \"5ms\"\n", "critical = true\n", "deadline = \"10ms\"\n",
+          "deadline = \"10ms\"\nbudget = \"20ms\"\n", "period = \"10ms\"\ndeadline = \"20ms\"\nbudget = \"1ms\"\n",
+          "critical = 1\ndeadline = \"10ms\"\nbudget = \"1ms\"\n"}) {
+        EXPECT_FALSE(host::parse_manifest(part + bad, "m.toml", dir_.path()).ok()) << bad;
+    }
+    EXPECT_FALSE(host::parse_manifest("[run]\nscheduler = \"cfs\"\n" + part, "m.toml", dir_.path()).ok());
+    EXPECT_FALSE(host::parse_manifest("[run]\ncpus = 0\n" + part, "m.toml", dir_.path()).ok());
+    EXPECT_FALSE(host::parse_manifest("[run]\ncpus = 65\n" + part, "m.toml", dir_.path()).ok());
 }
 
 }  // namespace
