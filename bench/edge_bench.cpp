@@ -16,8 +16,9 @@
 //                 BM_Baseline_PipePingPong (two threads, the bytes written
 //                 through two pipes).
 // Time: the Time column is one iteration, i.e. N round trips (manual time,
-// ms). The per-round-trip figure is the counter ns_per_rt (total time /
-// total round trips); items_per_second is round trips per second. For the
+// ms). The per-round-trip figures are the counters ns_per_rt (total time /
+// total round trips) and best_ns_per_rt (the fastest iteration's);
+// items_per_second is round trips per second. For the
 // edges the time is the ping's own measurement (rvm_clock_ns around its
 // loop, parsed from its log line "edge: ping N round trips in X ns"), which
 // leaves out partition setup and teardown; wall_ns_per_rt is the ping
@@ -27,9 +28,12 @@
 // report exits_per_rt and hypercalls_per_rt (both partitions).
 // Each side checks what it receives: the guest ping compares every echo in
 // full; the host pings compare the length and the first 8 bytes (seq).
-// The polling pair needs both CPUs of a two-CPU machine; other load on it
-// (a CI job) shows up directly in the polling numbers. Without /dev/kvm the
-// edge benchmarks skip with an error that says "KVM".
+// The polling pair needs both CPUs of a two-CPU machine: other load on it
+// (a CI job) makes its sides yield (exits_per_rt rises) and its time grows
+// tenfold or more. The baselines' wake-ups suffer too (a wake-up across
+// vCPUs can cost tens of microseconds in a VM), so compare best_ns_per_rt
+// when the machine is busy. Without /dev/kvm the edge benchmarks skip with
+// an error that says "KVM".
 #include <benchmark/benchmark.h>
 
 #include <fcntl.h>
@@ -86,10 +90,26 @@ bool echo_ok(const std::uint8_t* m, std::size_t len, std::uint64_t i) {
     return len == msg_len(i) && seq == i;
 }
 
-void report(benchmark::State& state, double seconds, std::uint64_t round_trips) {
-    state.counters["ns_per_rt"] = round_trips != 0 ? seconds * 1e9 / static_cast<double>(round_trips) : 0;
-    state.SetItemsProcessed(static_cast<std::int64_t>(round_trips));
-}
+// Totals over a benchmark's iterations, and its best iteration: on a shared
+// two-CPU machine one busy moment can stall a whole polling batch, so the
+// best batch is the closest to the uncontended cost.
+struct Tally {
+    double seconds = 0;
+    std::uint64_t round_trips = 0;
+    double best_ns_per_rt = 0;
+
+    void add(double s, std::uint64_t n) {
+        seconds += s;
+        round_trips += n;
+        const double per = s * 1e9 / static_cast<double>(n);
+        if (best_ns_per_rt == 0 || per < best_ns_per_rt) best_ns_per_rt = per;
+    }
+    void report(benchmark::State& state) const {
+        state.counters["ns_per_rt"] = round_trips != 0 ? seconds * 1e9 / static_cast<double>(round_trips) : 0;
+        state.counters["best_ns_per_rt"] = best_ns_per_rt;
+        state.SetItemsProcessed(static_cast<std::int64_t>(round_trips));
+    }
+};
 
 // ---------------------------------------------------------------- edges
 
@@ -181,8 +201,9 @@ void edge_bench(benchmark::State& state, bool blocking) {
         return;
     }
     const auto n = static_cast<std::uint64_t>(state.range(0));
-    double seconds = 0, wall = 0;
-    std::uint64_t trips = 0, exits = 0, hypercalls = 0;
+    Tally tally;
+    double wall = 0;
+    std::uint64_t exits = 0, hypercalls = 0;
     for (auto _ : state) {
         const auto r = edge_ping_pong(env, n, blocking);
         if (!r) {
@@ -191,14 +212,13 @@ void edge_bench(benchmark::State& state, bool blocking) {
         }
         const double s = static_cast<double>(r.value().guest_ns) / 1e9;
         state.SetIterationTime(s);
-        seconds += s;
+        tally.add(s, n);
         wall += static_cast<double>(r.value().run_ns) / 1e9;
-        trips += n;
         exits += r.value().exits;
         hypercalls += r.value().hypercalls;
     }
-    report(state, seconds, trips);
-    const double t = trips != 0 ? static_cast<double>(trips) : 1.0;
+    tally.report(state);
+    const double t = tally.round_trips != 0 ? static_cast<double>(tally.round_trips) : 1.0;
     state.counters["wall_ns_per_rt"] = wall * 1e9 / t;
     state.counters["exits_per_rt"] = static_cast<double>(exits) / t;
     state.counters["hypercalls_per_rt"] = static_cast<double>(hypercalls) / t;
@@ -206,6 +226,62 @@ void edge_bench(benchmark::State& state, bool blocking) {
 
 void BM_Edge_PingPong_Polling(benchmark::State& state) { edge_bench(state, false); }
 void BM_Edge_PingPong_Blocking(benchmark::State& state) { edge_bench(state, true); }
+
+// (c) Zero-copy streaming (seed 002 6.1): edge_node's zsource fills each
+// 512 KiB half of a 1 MiB region it shares read-only with zsink and sends a
+// descriptor; zsink checks every word in place and acknowledges on a second
+// edge. Bytes per second as the sink measures them (guest clock), polling.
+// Baseline: host memcpy of the same 512 KiB chunks (what a copying channel
+// pays at the very least, before either side touches the data).
+constexpr std::uint64_t kChunk = 512 * 1024;
+
+void BM_Edge_ZeroCopy_Stream(benchmark::State& state) {
+    EdgeEnv& env = EdgeEnv::get();
+    if (!env.error.empty()) {
+        state.SkipWithError(env.error.c_str());
+        return;
+    }
+    const auto n = static_cast<std::uint64_t>(state.range(0));
+    std::uint64_t bytes = 0;
+    for (auto _ : state) {
+        std::mutex mu;
+        std::string line;
+        host::AgentRunner runner(*env.kernel, env.clock, *env.sys, [&](const std::string&, const std::string& l) {
+            std::lock_guard<std::mutex> g(mu);
+            if (l.find("zsink: ") != std::string::npos) line = l;
+        });
+        const auto src = runner.add(node(env, "zsource", 7, n, false));
+        const auto sink = runner.add(node(env, "zsink", 8, n, false));
+        if (!src || !sink || !runner.connect(src.value(), sink.value(), 4096, 2 * kChunk) ||
+            !runner.connect(sink.value(), src.value(), 4096)) {
+            state.SkipWithError("zero-copy pair: setup refused");
+            return;
+        }
+        runner.start();
+        runner.wait();
+        runner.destroy_all();
+        std::lock_guard<std::mutex> g(mu);
+        const auto ns = number_after(line, " bytes in ");
+        if (!ns || *ns == 0) {
+            state.SkipWithError(("zsink did not report: \"" + line + "\"").c_str());
+            return;
+        }
+        state.SetIterationTime(static_cast<double>(*ns) / 1e9);
+        bytes += n * kChunk;
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(bytes));
+}
+
+void BM_Baseline_Memcpy512K(benchmark::State& state) {
+    std::vector<std::uint64_t> a(kChunk / 8, 1), b(kChunk / 8, 0);
+    for (auto _ : state) {
+        std::memcpy(b.data(), a.data(), kChunk);
+        benchmark::DoNotOptimize(b.data());
+        benchmark::ClobberMemory();
+        ++a[0];
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(kChunk));
+}
 
 // ---------------------------------------------------------------- host baselines
 
@@ -270,7 +346,8 @@ Result<double, std::string> unix_socket_batch(std::uint64_t n) {
     const pid_t child = ::fork();
     if (child < 0) return err(std::string("fork: ") + std::strerror(errno));
     if (child == 0) {
-        // The pong process: only read, write and _exit (async-signal-safe).
+        // The pong process: only close, read, write and _exit (async-signal-safe).
+        mine.reset();  // so that the parent's close ends a read here
         std::array<std::uint8_t, kMaxMsg> buf{};
         for (std::uint64_t i = 0; i < n; ++i) {
             const ssize_t got = read_packet(theirs.get(), buf.data());
@@ -315,14 +392,14 @@ Result<double, std::string> pipe_batch(std::uint64_t n) {
 }
 
 // One batch through a shared buffer and two fresh eventfds: a thread copies
-// each request into the reply. The eventfd read/write system calls order
-// the buffer accesses (both go through the eventfd's wait-queue lock).
+// each request into the reply. The lengths are atomics (release before the
+// signal, acquire after the wait), which orders the buffer copies.
 Result<double, std::string> eventfd_batch(std::uint64_t n) {
     UniqueFd to_pong(::eventfd(0, EFD_CLOEXEC));
     UniqueFd to_ping(::eventfd(0, EFD_CLOEXEC));
     if (!to_pong.valid() || !to_ping.valid()) return err(std::string("eventfd: ") + std::strerror(errno));
     std::array<std::uint8_t, kMaxMsg> request{}, reply{};
-    std::size_t request_len = 0, reply_len = 0;
+    std::atomic<std::size_t> request_len{0}, reply_len{0};
     std::atomic<bool> abort{false};
     const auto signal = [](int fd) {
         const std::uint64_t one = 1;
@@ -339,8 +416,9 @@ Result<double, std::string> eventfd_batch(std::uint64_t n) {
     std::thread pong([&] {
         for (std::uint64_t i = 0; i < n; ++i) {
             if (!wait(to_pong.get()) || abort.load(std::memory_order_relaxed)) return;
-            std::memcpy(reply.data(), request.data(), request_len);
-            reply_len = request_len;
+            const std::size_t len = request_len.load(std::memory_order_acquire);
+            std::memcpy(reply.data(), request.data(), len);
+            reply_len.store(len, std::memory_order_release);
             if (!signal(to_ping.get())) return;
         }
     });
@@ -348,13 +426,14 @@ Result<double, std::string> eventfd_batch(std::uint64_t n) {
         n,
         [&](std::uint64_t, const std::uint8_t* m, std::size_t len) {
             std::memcpy(request.data(), m, len);
-            request_len = len;
+            request_len.store(len, std::memory_order_release);
             return signal(to_pong.get());
         },
         [&](std::uint64_t, std::uint8_t* buf) -> ssize_t {
             if (!wait(to_ping.get())) return -1;
-            std::memcpy(buf, reply.data(), reply_len);
-            return static_cast<ssize_t>(reply_len);
+            const std::size_t len = reply_len.load(std::memory_order_acquire);
+            std::memcpy(buf, reply.data(), len);
+            return static_cast<ssize_t>(len);
         });
     if (!r) {
         abort = true;
@@ -367,8 +446,7 @@ Result<double, std::string> eventfd_batch(std::uint64_t n) {
 template <class Batch>
 void host_bench(benchmark::State& state, Batch&& batch) {
     const auto n = static_cast<std::uint64_t>(state.range(0));
-    double seconds = 0;
-    std::uint64_t trips = 0;
+    Tally tally;
     for (auto _ : state) {
         const auto r = batch(n);
         if (!r) {
@@ -376,10 +454,9 @@ void host_bench(benchmark::State& state, Batch&& batch) {
             return;
         }
         state.SetIterationTime(r.value());
-        seconds += r.value();
-        trips += n;
+        tally.add(r.value(), n);
     }
-    report(state, seconds, trips);
+    tally.report(state);
 }
 
 void BM_Baseline_UnixSocketPingPong(benchmark::State& state) { host_bench(state, unix_socket_batch); }
@@ -392,6 +469,8 @@ void BM_Baseline_PipePingPong(benchmark::State& state) { host_bench(state, pipe_
 constexpr std::int64_t kPollingTrips = 20'000;
 constexpr std::int64_t kBlockingTrips = 5'000;
 
+BENCHMARK(BM_Edge_ZeroCopy_Stream)->Arg(400)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
+BENCHMARK(BM_Baseline_Memcpy512K);
 BENCHMARK(BM_Edge_PingPong_Polling)->Arg(kPollingTrips)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
 BENCHMARK(BM_Baseline_UnixSocketPingPong)
     ->Arg(kPollingTrips)

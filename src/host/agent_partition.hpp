@@ -63,7 +63,8 @@ struct AgentTask {
     std::atomic<std::uint32_t> sched_cpu{0};
     std::uint32_t sched_id = 0;
     std::atomic<bool> granted{false};
-    std::uint32_t pinned_cpu = ~0u;  // its thread's affinity (the thread's own)
+    std::atomic<std::uint64_t> granted_at{0};  // when the scheduler granted it (monotonic ns)
+    std::uint32_t pinned_cpu = ~0u;            // its thread's affinity (the thread's own)
 };
 
 class AgentPartition {

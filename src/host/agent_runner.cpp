@@ -219,6 +219,11 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
             if (!t.granted) {
                 std::unique_lock<std::mutex> g(sched_mu_);
                 gate_cv_.wait(g, [&] { return t.granted.load() || p.stop.load(); });
+                const std::uint64_t at = t.granted_at.exchange(0);
+                if (at != 0) {
+                    ++sched_stats_.handoffs;
+                    sched_stats_.handoff_ns += clock_.now_ns() - at;
+                }
             }
             // Pinned to the CPU the policy schedules it on (it may have been
             // migrated): one vCPU thread per host CPU is runnable at a time,
@@ -561,23 +566,30 @@ void AgentRunner::sched_loop() {
                     const auto tk = sched_->tick(cpu, now);
                     again = tk && tk.value();
                 }
+                Pick pick;
                 if (again) {
-                    const auto pick = sched_->pick_next(cpu, now);
+                    const auto r = sched_->pick_next(cpu, now);
+                    if (r) pick = r.value();
                     ++sched_stats_.decisions;
-                    const std::uint32_t to = pick ? pick.value().task : kSchedIdle;
+                }
+                sched_stats_.decision_ns += clock_.now_ns() - t0;  // the policy only, not the kick
+                if (again) {
+                    const std::uint32_t to = pick.task;
                     if (to != sched_cur_[cpu]) {
                         if (sched_cur_[cpu] != kSchedIdle) {
                             AgentTask* old = sched_tasks_[sched_cur_[cpu]];
                             old->granted = false;
                             old->vcpu->kick();
                         }
-                        if (to != kSchedIdle) sched_tasks_[to]->granted = true;
+                        if (to != kSchedIdle) {
+                            sched_tasks_[to]->granted_at = clock_.now_ns();
+                            sched_tasks_[to]->granted = true;
+                        }
                         sched_cur_[cpu] = to;
                         ++sched_stats_.switches;
                     }
-                    slice_end[cpu] = to == kSchedIdle ? now + kMaxSleepNs : now + pick.value().quantum_ns;
+                    slice_end[cpu] = to == kSchedIdle ? now + kMaxSleepNs : now + pick.quantum_ns;
                 }
-                sched_stats_.decision_ns += clock_.now_ns() - t0;
                 next = std::min(next, slice_end[cpu]);
             }
             if (now - sched_epoch_start_ >= kEpochNs) {

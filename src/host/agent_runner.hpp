@@ -102,6 +102,9 @@ public:
     struct SchedStats {
         std::uint64_t decisions = 0, switches = 0, deadline_misses = 0;
         std::uint64_t decision_ns = 0;  // total time inside pick_next / tick
+        // Partition switch: from the grant to the granted thread leaving the
+        // gate for KVM_RUN (the previous holder was kicked at the grant).
+        std::uint64_t handoffs = 0, handoff_ns = 0;
     };
     [[nodiscard]] SchedStats sched_stats() const;
     // Destroys every partition in the nucleus (witnessed) after wait().
