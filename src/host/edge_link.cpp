@@ -1,5 +1,6 @@
 #include "host/edge_link.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 
@@ -12,6 +13,7 @@ constexpr std::uint64_t kTxNotify = RVM_EDGE_TX_OFFSET + offsetof(rvm_edge_tx_pa
 constexpr std::uint64_t kTxBytes = RVM_EDGE_TX_OFFSET + offsetof(rvm_edge_tx_page, bytes_sent);
 constexpr std::uint64_t kTxMsgs = RVM_EDGE_TX_OFFSET + offsetof(rvm_edge_tx_page, msgs_sent);
 constexpr std::uint64_t kRxNotify = offsetof(rvm_edge_rx_page, notify);
+constexpr std::uint64_t kRxBytes = offsetof(rvm_edge_rx_page, bytes_received);
 }  // namespace
 
 EdgeLink::EdgeLink(EdgeId i, PartitionId s, PartitionId d, std::uint64_t cap, kvm::GuestRam w)
@@ -71,13 +73,17 @@ std::uint64_t EdgeLink::bytes() { return word(kTxBytes).load(std::memory_order_r
 std::uint64_t EdgeLink::messages() { return word(kTxMsgs).load(std::memory_order_relaxed); }
 
 void EdgeLink::update_weight() {
-    // The sender's counters: hostile values only skew this edge's own weight.
-    const std::uint64_t bytes = word(kTxBytes).load(std::memory_order_relaxed);
-    const std::uint64_t msgs = word(kTxMsgs).load(std::memory_order_relaxed);
-    const std::uint64_t moved = bytes >= last_bytes_ ? bytes - last_bytes_ : 0;
-    weight_ = kEdgeDecay * weight_ + static_cast<double>(moved);
-    last_bytes_ = bytes;
-    last_msgs_ = msgs;
+    // Both ends count: the sender what it sent, the receiver what it took.
+    // Each side writes its own counter, so an epoch's traffic is the smaller
+    // delta -- neither end alone can inflate the edge's weight.
+    const std::uint64_t sent = word(kTxBytes).load(std::memory_order_relaxed);
+    const std::uint64_t taken = word(kRxBytes + RVM_EDGE_RX_OFFSET(capacity)).load(std::memory_order_relaxed);
+    const std::uint64_t ds = sent >= last_bytes_ ? sent - last_bytes_ : 0;
+    const std::uint64_t dr = taken >= last_taken_ ? taken - last_taken_ : 0;
+    weight_ = kEdgeDecay * weight_ + static_cast<double>(std::min(ds, dr));
+    last_bytes_ = sent;
+    last_taken_ = taken;
+    last_msgs_ = word(kTxMsgs).load(std::memory_order_relaxed);
 }
 
 }  // namespace rvm::host

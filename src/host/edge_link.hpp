@@ -42,7 +42,8 @@ public:
     void close();
     [[nodiscard]] bool closed() const { return closed_.load(); }
 
-    // Once per epoch: weight = decay * weight + bytes moved since last time.
+    // Once per epoch: weight = decay * weight + payload bytes moved since
+    // last time (the smaller of what the sender sent and the receiver took).
     void update_weight();
     [[nodiscard]] double weight() const { return weight_; }
     // The sender's counters now (payload bytes of DATA records, records).
@@ -65,7 +66,7 @@ private:
     std::condition_variable cv_;
     std::atomic<bool> closed_{false};
     double weight_ = 0;
-    std::uint64_t last_bytes_ = 0, last_msgs_ = 0;
+    std::uint64_t last_bytes_ = 0, last_taken_ = 0, last_msgs_ = 0;
 };
 
 }  // namespace rvm::host
