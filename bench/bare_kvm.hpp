@@ -32,6 +32,7 @@ public:
     // Asks KVM to copy the general-purpose registers into kvm_run on every exit.
     void enable_sync_regs();
     [[nodiscard]] int vcpu_fd() const { return vcpu_.get(); }
+    [[nodiscard]] int vm_fd() const { return vm_.get(); }
     [[nodiscard]] kvm_run& shared() const { return *run_; }
 
 private:

@@ -22,10 +22,15 @@
 
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <memory>
@@ -33,6 +38,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "abi/hypercall.h"
@@ -381,6 +387,61 @@ void BM_Bare_Hypercall_GetSetRegs(benchmark::State& state) { bare_hypercall(stat
 BENCHMARK(BM_Bare_Hypercall)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
 BENCHMARK(BM_Bare_Hypercall_SyncRegs)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
 BENCHMARK(BM_Bare_Hypercall_GetSetRegs)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+
+// Issue 5's notification question: would an ioeventfd doorbell save the exit
+// to user space? The bare guest's `out` loop with an ioeventfd on its port:
+// KVM signals the eventfd in the kernel and re-enters the guest without
+// KVM_RUN returning. Run it for 50 ms (a timer thread kicks the vCPU out),
+// and divide by the eventfd's count: the cost of one doorbell, to compare
+// with BM_Bare_Hypercall (a full exit to user space and back).
+void BM_Bare_IoeventfdDoorbell(benchmark::State& state) {
+    BareEnv& env = BareEnv::get();
+    if (skip_without(state, env.error)) return;
+    auto vm = bench::BareVm::create(env.kvm.get(), env.run_size, kGuestMemory);
+    if (!vm) {
+        state.SkipWithError(vm.error().c_str());
+        return;
+    }
+    bench::BareVm& v = vm.value();
+    UniqueFd efd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    kvm_ioeventfd io{};
+    io.addr = bench::BareVm::kPort;
+    io.len = 4;
+    io.fd = efd.get();
+    io.flags = KVM_IOEVENTFD_FLAG_PIO;
+    // SAFETY: KVM_IOEVENTFD reads the kvm_ioeventfd we filled.
+    if (!efd.valid() || ioctl(v.vm_fd(), KVM_IOEVENTFD, &io) != 0) {
+        state.SkipWithError("KVM_IOEVENTFD refused");
+        return;
+    }
+    kvm::KvmVcpu::install_kick_handler();
+    std::uint64_t doorbells = 0;
+    double total = 0;
+    const pthread_t self = pthread_self();
+    for (auto _ : state) {
+        std::atomic<bool> started{false};
+        std::thread timer([&] {
+            while (!started) std::this_thread::yield();
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            __atomic_store_n(&v.shared().immediate_exit, 1, __ATOMIC_SEQ_CST);
+            (void)pthread_kill(self, SIGRTMIN + 1);
+        });
+        const auto t0 = Clock::now();
+        started = true;
+        // SAFETY: KVM_RUN on our vCPU; it returns when the timer kicks it.
+        (void)ioctl(v.vcpu_fd(), KVM_RUN, 0);
+        const double s = seconds_since(t0);
+        timer.join();
+        __atomic_store_n(&v.shared().immediate_exit, 0, __ATOMIC_SEQ_CST);
+        std::uint64_t n = 0;
+        if (read(efd.get(), &n, sizeof n) != static_cast<ssize_t>(sizeof n)) n = 0;
+        state.SetIterationTime(s);
+        total += s;
+        doorbells += n;
+    }
+    report_calls(state, total, doorbells);
+}
+BENCHMARK(BM_Bare_IoeventfdDoorbell)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(3);
 
 // agent_null's calls through KvmVcpu::run, handle_hypercall and
 // KvmVcpu::set_result on the bench thread: RVM's per-exit work without the
