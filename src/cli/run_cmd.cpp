@@ -137,6 +137,7 @@ int RunCommand::run() const {
         }
     }
     runner.set_psi_policy(m.run.psi_policy);
+    if (m.run.coherence) runner.enable_coherence();
     if (m.run.rvm_scheduler) {
         SchedConfig cfg;
         const long online = sysconf(_SC_NPROCESSORS_ONLN);

@@ -43,6 +43,7 @@ Result<std::size_t, std::string> AgentRunner::add(const AgentSpec& spec) {
     auto p = AgentPartition::create(kernel_, kernel_mu_, sys_, spec, clock_.now_ns());
     if (!p) return err(p.error());
     psi_.attach_partition(p.value()->id);
+    if (coherence_) coherence_->add_partition(p.value()->id, spec.name);
     parts_.push_back(std::move(p.value()));
     return parts_.size() - 1;
 }
@@ -307,9 +308,18 @@ void AgentRunner::wait(const std::function<void()>& tick) {
         const std::uint64_t epoch = psi_.sample(now);
         if (epoch != 0) {
             for (auto& p : parts_) exchange_psi_page(*p, now);
+            std::vector<EdgeTraffic> traffic;
             {
                 std::lock_guard<std::mutex> g(edges_mu_);
-                for (auto& l : edges_) l->update_weight();
+                for (auto& l : edges_) {
+                    l->update_weight();
+                    traffic.push_back(EdgeTraffic{l->source, l->dest, l->last_moved()});
+                }
+            }
+            if (coherence_) {
+                for (const std::string& line : coherence_->epoch(traffic)) {
+                    if (log_) log_("coherence", line + " -- proposed, not applied (live reshaping is not built)");
+                }
             }
             if (psi_policy_) throttle(now, epoch);
         }
@@ -635,6 +645,16 @@ void AgentRunner::sched_witness() {
             }
         }
     }
+}
+
+void AgentRunner::enable_coherence() {
+    if (coherence_) return;
+    coherence_ = std::make_unique<CoherenceObserver>();
+    for (const auto& p : parts_) coherence_->add_partition(p->id, p->spec.name);
+}
+
+std::vector<std::string> AgentRunner::coherence_proposals() const {
+    return coherence_ ? coherence_->proposals() : std::vector<std::string>{};
 }
 
 AgentRunner::SchedStats AgentRunner::sched_stats() const {

@@ -17,6 +17,7 @@
 
 #include "backend/kvm/kvm_system.hpp"
 #include "host/agent_partition.hpp"
+#include "host/coherence_observer.hpp"
 #include "host/edge_link.hpp"
 #include "host/psi_monitor.hpp"
 #include "nucleus/kernel.hpp"
@@ -107,6 +108,11 @@ public:
         std::uint64_t handoffs = 0, handoff_ns = 0;
     };
     [[nodiscard]] SchedStats sched_stats() const;
+    // Feeds the coherence engine each epoch with the bytes every edge moved
+    // and logs its split / merge / migrate proposals (as partition
+    // "coherence"). Observation only: proposals are not applied.
+    void enable_coherence();
+    [[nodiscard]] std::vector<std::string> coherence_proposals() const;
     // Destroys every partition in the nucleus (witnessed) after wait().
     void destroy_all();
 
@@ -158,6 +164,7 @@ private:
     SchedStats sched_stats_;
     std::atomic<bool> sched_stop_{false};
     std::thread sched_thread_;
+    std::unique_ptr<CoherenceObserver> coherence_;
     mutable std::mutex edges_mu_;
     std::vector<std::unique_ptr<EdgeLink>> edges_;  // outlive the VMs that map them
     std::vector<std::unique_ptr<AgentPartition>> parts_;

@@ -80,7 +80,8 @@ void EdgeLink::update_weight() {
     const std::uint64_t taken = word(kRxBytes + RVM_EDGE_RX_OFFSET(capacity)).load(std::memory_order_relaxed);
     const std::uint64_t ds = sent >= last_bytes_ ? sent - last_bytes_ : 0;
     const std::uint64_t dr = taken >= last_taken_ ? taken - last_taken_ : 0;
-    weight_ = kEdgeDecay * weight_ + static_cast<double>(std::min(ds, dr));
+    last_moved_ = std::min(ds, dr);
+    weight_ = kEdgeDecay * weight_ + static_cast<double>(last_moved_);
     last_bytes_ = sent;
     last_taken_ = taken;
     last_msgs_ = word(kTxMsgs).load(std::memory_order_relaxed);

@@ -46,6 +46,7 @@ public:
     // last time (the smaller of what the sender sent and the receiver took).
     void update_weight();
     [[nodiscard]] double weight() const { return weight_; }
+    [[nodiscard]] std::uint64_t last_moved() const { return last_moved_; }  // in the last epoch
     // The sender's counters now (payload bytes of DATA records, records).
     [[nodiscard]] std::uint64_t bytes();
     [[nodiscard]] std::uint64_t messages();
@@ -66,7 +67,7 @@ private:
     std::condition_variable cv_;
     std::atomic<bool> closed_{false};
     double weight_ = 0;
-    std::uint64_t last_bytes_ = 0, last_taken_ = 0, last_msgs_ = 0;
+    std::uint64_t last_bytes_ = 0, last_taken_ = 0, last_msgs_ = 0, last_moved_ = 0;
 };
 
 }  // namespace rvm::host

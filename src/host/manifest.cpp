@@ -60,7 +60,8 @@ constexpr std::uint64_t kMaxWallMs = 7ULL * 24 * 3600 * 1000;  // a week
 
 constexpr std::string_view kRootKeys[] = {"run", "partition", "edge"};
 constexpr std::string_view kEdgeKeys[] = {"from", "to", "capacity", "share"};
-constexpr std::string_view kRunKeys[] = {"wall_time", "witness", "agent_dir", "psi_policy", "scheduler", "cpus"};
+constexpr std::string_view kRunKeys[] = {"wall_time", "witness", "agent_dir", "psi_policy",
+                                         "scheduler", "cpus",    "coherence"};
 constexpr std::string_view kPartitionKeys[] = {"name",   "agent",     "memory",   "tasks",   "max_tasks",
                                                "stack",  "wall_time", "log_rate", "arg",     "profile",
                                                "period", "deadline",  "budget",   "critical"};
@@ -350,6 +351,11 @@ Result<RunConfig, ManifestError> read_run(const Context& ctx, const toml::table&
                         "'scheduler' in [run]: '{}' is neither \"linux\" (the default) nor \"rvm\"",
                         shown(*sched.value()));
         }
+    }
+    if (const toml::node* c = s.table.get("coherence")) {
+        const auto* b = c->as_boolean();
+        if (b == nullptr) return wrong_type(s, "coherence", *c, "a boolean");
+        run.coherence = b->get();
     }
     auto cpus = read_integer(s, "cpus", 0, 1, 64);
     if (!cpus) return Fail{cpus.error()};

@@ -33,6 +33,7 @@ struct RunConfig {
     bool psi_policy = false;       // enforce the Ψ CPU allowance by duty cycling
     bool rvm_scheduler = false;    // scheduler = "rvm": RVM decides which task runs (else Linux)
     std::uint32_t sched_cpus = 0;  // host CPUs RVM schedules on (0: all online)
+    bool coherence = false;        // observe the edges with the coherence engine
 };
 
 struct PartitionSpec {

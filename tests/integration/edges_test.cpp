@@ -71,6 +71,7 @@ TEST_F(Edges, PingPongBlockingDeliversEveryMessageInOrder) { ping_pong(sys(), tr
 TEST_F(Edges, PipelineDeliversEveryByteInOrderAndWeighsItsEdges) {
     AgentWorld w(sys());
     constexpr std::uint64_t kN = 20'000;
+    w.runner.enable_coherence();
     const std::size_t src = w.add(node("source", kSource, kN, true));
     const std::size_t r1 = w.add(node("relay1", kRelay, kN, true));
     const std::size_t r2 = w.add(node("relay2", kRelay, kN, true));
@@ -95,6 +96,10 @@ TEST_F(Edges, PipelineDeliversEveryByteInOrderAndWeighsItsEdges) {
         EXPECT_EQ(e.messages, kN) << e.from << " -> " << e.to;
         EXPECT_GT(e.weight, 0.0) << e.from << " -> " << e.to;
     }
+    // The coherence engine saw the traffic (observation only).
+    const auto proposals = w.runner.coherence_proposals();
+    for (const std::string& p : proposals) std::printf("[edges] coherence: %s\n", p.c_str());
+    EXPECT_FALSE(proposals.empty()) << "a pipeline is a chain of heavy edges: the engine proposes to gather it";
     // Witnessed: three edges created.
     std::size_t created = 0;
     for (const auto& rec : w.records()) created += rec.kind() == RVM_WK_COMMEDGE_CREATE ? 1u : 0u;
