@@ -348,16 +348,23 @@ bool write_result(bench::BareVm& v, RegSync sync) {
     return true;
 }
 
-// The bare loop: KVM_RUN, check the exit, repeat (plus write_result).
-void bare_hypercall(benchmark::State& state, RegSync sync) {
+// A bare VM for a benchmark, or nothing (and the benchmark skipped, saying why).
+std::optional<bench::BareVm> bare_vm(benchmark::State& state) {
     BareEnv& env = BareEnv::get();
-    if (skip_without(state, env.error)) return;
+    if (skip_without(state, env.error)) return std::nullopt;
     auto vm = bench::BareVm::create(env.kvm.get(), env.run_size, kGuestMemory);
     if (!vm) {
         state.SkipWithError(vm.error().c_str());
-        return;
+        return std::nullopt;
     }
-    bench::BareVm& v = vm.value();
+    return std::move(vm.value());
+}
+
+// The bare loop: KVM_RUN, check the exit, repeat (plus write_result).
+void bare_hypercall(benchmark::State& state, RegSync sync) {
+    auto vm = bare_vm(state);
+    if (!vm) return;
+    bench::BareVm& v = *vm;
     if (sync == RegSync::SyncRegs) v.enable_sync_regs();
     double total = 0;
     std::uint64_t calls = 0;
@@ -395,14 +402,9 @@ BENCHMARK(BM_Bare_Hypercall_GetSetRegs)->Unit(benchmark::kMillisecond)->UseManua
 // and divide by the eventfd's count: the cost of one doorbell, to compare
 // with BM_Bare_Hypercall (a full exit to user space and back).
 void BM_Bare_IoeventfdDoorbell(benchmark::State& state) {
-    BareEnv& env = BareEnv::get();
-    if (skip_without(state, env.error)) return;
-    auto vm = bench::BareVm::create(env.kvm.get(), env.run_size, kGuestMemory);
-    if (!vm) {
-        state.SkipWithError(vm.error().c_str());
-        return;
-    }
-    bench::BareVm& v = vm.value();
+    auto vm = bare_vm(state);
+    if (!vm) return;
+    bench::BareVm& v = *vm;
     UniqueFd efd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     kvm_ioeventfd io{};
     io.addr = bench::BareVm::kPort;

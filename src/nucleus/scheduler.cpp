@@ -245,7 +245,7 @@ KResult<void> Scheduler::enqueue(std::uint32_t cpu, SchedTaskId id, const TaskPa
     return {};
 }
 
-KResult<void> Scheduler::dequeue(std::uint32_t cpu, SchedTaskId id, std::uint64_t now_ns) {
+KResult<Scheduler::Stopped> Scheduler::stop(std::uint32_t cpu, SchedTaskId id, std::uint64_t now_ns) {
     if (cpu >= config_.cpus) return fail(RVM_E_INVALID, 1);
     SchedTask* t = slot(cpu, id);
     if (t == nullptr) return fail(RVM_E_BAD_HANDLE, 2);
@@ -255,6 +255,15 @@ KResult<void> Scheduler::dequeue(std::uint32_t cpu, SchedTaskId id, std::uint64_
         charge(c, now);
         c.current = kSchedIdle;
     }
+    return Stopped{t, &c, now};
+}
+
+KResult<void> Scheduler::dequeue(std::uint32_t cpu, SchedTaskId id, std::uint64_t now_ns) {
+    const auto s = stop(cpu, id, now_ns);
+    if (!s) return err(s.error());
+    SchedTask* t = s.value().task;
+    Cpu& c = *s.value().cpu;
+    const std::uint64_t now = s.value().now;
     const bool critical = t->params.critical;
     *t = c.tasks[--c.count];  // order does not matter: every choice is a total order on keys
     c.tasks[c.count] = SchedTask{};
@@ -266,15 +275,11 @@ KResult<void> Scheduler::dequeue(std::uint32_t cpu, SchedTaskId id, std::uint64_
 }
 
 KResult<void> Scheduler::block(std::uint32_t cpu, SchedTaskId id, std::uint64_t now_ns) {
-    if (cpu >= config_.cpus) return fail(RVM_E_INVALID, 1);
-    SchedTask* t = slot(cpu, id);
-    if (t == nullptr) return fail(RVM_E_BAD_HANDLE, 2);
-    Cpu& c = cpus_[cpu];
-    const std::uint64_t now = clamp_now(c, now_ns);
-    if (c.current == id) {
-        charge(c, now);
-        c.current = kSchedIdle;
-    }
+    const auto s = stop(cpu, id, now_ns);
+    if (!s) return err(s.error());
+    SchedTask* t = s.value().task;
+    Cpu& c = *s.value().cpu;
+    const std::uint64_t now = s.value().now;
     if (!t->runnable) return {};
     end_job(c, *t, now);  // a task that waits is done with its job
     t->runnable = false;

@@ -226,6 +226,14 @@ private:
     [[nodiscard]] bool enqueued_anywhere(SchedTaskId id) const;
     std::uint64_t clamp_now(Cpu& c, std::uint64_t now_ns);
     void charge(Cpu& c, std::uint64_t now_ns);
+    // dequeue / block: the task `id` on `cpu`, taken off the CPU (its time
+    // charged) if it was running there; RVM_E_INVALID arg 1 / BAD_HANDLE arg 2.
+    struct Stopped {
+        SchedTask* task;
+        Cpu* cpu;
+        std::uint64_t now;
+    };
+    [[nodiscard]] KResult<Stopped> stop(std::uint32_t cpu, SchedTaskId id, std::uint64_t now_ns);
     static void refresh(Cpu& c, SchedTask& t, std::uint64_t now_ns);
     static void start_job(SchedTask& t, std::uint64_t release_ns);
     static void end_job(Cpu& c, SchedTask& t, std::uint64_t finish_ns);
