@@ -124,7 +124,8 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     // table per 2 MiB edge slot (abi/agent.h), plus up to three table pages
     // per edge for a zero-copy region (at most 2 MiB, anywhere the nucleus
     // places it).
-    l.table_end = spec.memory + (kvm::PageTableBuilder::table_pages_for(spec.memory) + 1 + 4 * RVM_EDGE_MAX) * kPage;
+    l.table_end = spec.memory +
+                  (kvm::PageTableBuilder::table_pages_for(spec.memory) + 1 + std::uint64_t{4} * RVM_EDGE_MAX) * kPage;
     l.tss_gpa = l.table_end;
 
     auto ram = kvm::GuestRam::create(l.ram_size(), spec.name.c_str());
