@@ -35,6 +35,7 @@ AgentRunner::~AgentRunner() {
         sched_stop_ = true;
     }
     gate_cv_.notify_all();
+    sched_cv_.notify_all();
     if (sched_thread_.joinable()) sched_thread_.join();
     parts_.clear();  // joins the threads
 }
@@ -134,7 +135,7 @@ void AgentRunner::wake_edges() {
 
 // notify_signal sets bits in the peer's word; notify_wait sleeps on the own
 // word (never in the guest: the vCPU is out of KVM_RUN meanwhile).
-void AgentRunner::notify(AgentPartition& p, const NotifyRequest& n, CallResult& r) {
+void AgentRunner::notify(AgentPartition& p, AgentTask& t, const NotifyRequest& n, CallResult& r) {
     EdgeLink* l = edge(n.edge);
     if (l == nullptr || l->closed()) {
         r.rax = static_cast<std::uint64_t>(Status{RVM_E_STATE, 0}.to_ret());
@@ -145,7 +146,8 @@ void AgentRunner::notify(AgentPartition& p, const NotifyRequest& n, CallResult& 
         r.rax = 0;
         return;
     }
-    const std::uint64_t bits = l->wait(n.sender, n.bits, n.timeout_ns, p.stop);
+    std::uint64_t bits = 0;
+    off_cpu(t, [&] { bits = l->wait(n.sender, n.bits, n.timeout_ns, p.stop); });
     r.rax = bits == 0 && l->closed() ? static_cast<std::uint64_t>(Status{RVM_E_STATE, 0}.to_ret()) : bits;
 }
 
@@ -216,6 +218,23 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
     TaskHooks hooks;
     hooks.stopped = [&] { return p.stop.load(); };
     hooks.wait_while_suspended = [&] {
+        // Suspended (C1 or the control plane) or held out by the Ψ duty
+        // cycle: the task is off its CPU, so the scheduler may give it away.
+        if (p.suspended) {
+            off_cpu(t, [&] {
+                std::unique_lock<std::mutex> g(p.mu);
+                p.cv.wait(g, [&] { return !p.suspended || p.stop; });
+            });
+        }
+        // The Ψ policy's duty cycle: sit out the rest of this epoch's pause.
+        const std::uint64_t until = p.throttle_until.load();
+        const std::uint64_t now = clock_.now_ns();
+        if (until > now && !p.stop) {
+            off_cpu(t, [&] {
+                std::unique_lock<std::mutex> g(p.mu);
+                p.cv.wait_for(g, std::chrono::nanoseconds(until - now), [&] { return p.stop.load(); });
+            });
+        }
         if (sched_on_) {
             if (!t.granted) {
                 std::unique_lock<std::mutex> g(sched_mu_);
@@ -238,23 +257,12 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
                 t.pinned_cpu = cpu;
             }
         }
-        if (p.suspended) {
-            std::unique_lock<std::mutex> g(p.mu);
-            p.cv.wait(g, [&] { return !p.suspended || p.stop; });
-        }
-        // The Ψ policy's duty cycle: sit out the rest of this epoch's pause.
-        const std::uint64_t until = p.throttle_until.load();
-        const std::uint64_t now = clock_.now_ns();
-        if (until > now && !p.stop) {
-            std::unique_lock<std::mutex> g(p.mu);
-            p.cv.wait_for(g, std::chrono::nanoseconds(until - now), [&] { return p.stop.load(); });
-        }
     };
     hooks.hypercall = [&](const backend::Regs& regs) {
         ++p.hypercalls;
         t.hypercalls.fetch_add(1, std::memory_order_relaxed);
         CallResult r = handle_hypercall(ctx, regs, clock_.now_ns());
-        if (r.notify) notify(p, *r.notify, r);
+        if (r.notify) notify(p, t, *r.notify, r);
         if (r.log && log_) log_(p.spec.name, *r.log);
         if (r.spawn) {
             const auto added = p.add_task(r.spawn->task, r.spawn->entry, r.spawn->arg);
@@ -337,6 +345,7 @@ void AgentRunner::wait(const std::function<void()>& tick) {
             std::lock_guard<std::mutex> g(sched_mu_);
             sched_stop_ = true;
         }
+        sched_cv_.notify_all();
         sched_thread_.join();
         sched_witness();  // the last epoch's batch
     }
@@ -546,6 +555,31 @@ void AgentRunner::sched_balance(std::uint64_t now) {
     }
 }
 
+// The task waits in the host (notify_wait, suspension, duty cycle): the
+// policy blocks it -- its CPU goes to the next task at once -- and wakes it
+// afterwards; it then waits at the gate for its CPU like any other.
+void AgentRunner::off_cpu(AgentTask& t, const std::function<void()>& wait) {
+    if (!sched_on_) {
+        wait();
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> g(sched_mu_);
+        (void)sched_->block(t.sched_cpu, t.sched_id, clock_.now_ns());
+        if (sched_cur_[t.sched_cpu] == t.sched_id) sched_cur_[t.sched_cpu] = kSchedIdle;
+        t.granted = false;
+        sched_poke_ = true;
+    }
+    sched_cv_.notify_all();
+    wait();
+    {
+        std::lock_guard<std::mutex> g(sched_mu_);
+        (void)sched_->wake(t.sched_cpu, t.sched_id, clock_.now_ns());
+        sched_poke_ = true;
+    }
+    sched_cv_.notify_all();
+}
+
 void AgentRunner::sched_remove(AgentTask& t) {
     std::lock_guard<std::mutex> g(sched_mu_);
     const std::uint32_t cpu = t.sched_cpu;
@@ -613,7 +647,9 @@ void AgentRunner::sched_loop() {
         sched_witness();
         const std::uint64_t now = clock_.now_ns();
         const std::uint64_t sleep = next > now ? std::clamp(next - now, kMinSleepNs, kMaxSleepNs) : kMinSleepNs;
-        std::this_thread::sleep_for(std::chrono::nanoseconds(sleep));
+        std::unique_lock<std::mutex> g(sched_mu_);
+        sched_cv_.wait_for(g, std::chrono::nanoseconds(sleep), [&] { return sched_poke_ || sched_stop_.load(); });
+        sched_poke_ = false;
     }
     // Let every waiting thread go (they leave: their partitions are ending).
     {

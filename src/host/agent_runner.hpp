@@ -131,7 +131,8 @@ private:
     void boost(AgentPartition& p, bool on);
     void exchange_psi_page(AgentPartition& p, std::uint64_t now);
     void guest_suspend(AgentPartition& p, std::uint64_t ns);
-    void notify(AgentPartition& p, const NotifyRequest& n, CallResult& r);
+    void notify(AgentPartition& p, AgentTask& t, const NotifyRequest& n, CallResult& r);
+    void off_cpu(AgentTask& t, const std::function<void()>& wait);
     [[nodiscard]] EdgeLink* edge(EdgeId e);
     void wake_edges();
     void sched_loop();
@@ -154,6 +155,8 @@ private:
     std::unique_ptr<Scheduler> sched_;
     mutable std::mutex sched_mu_;
     std::condition_variable gate_cv_;
+    std::condition_variable sched_cv_;  // wakes the scheduler thread early
+    bool sched_poke_ = false;
     std::vector<AgentTask*> sched_tasks_;   // by sched id
     std::vector<TaskParams> sched_params_;  // by sched id
     std::uint32_t sched_rotor_ = 0;         // the next task considered for migration

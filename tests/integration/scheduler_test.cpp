@@ -113,5 +113,29 @@ TEST_F(Scheduler, EqualComputeAgentsShareTheCpusFairly) {
     EXPECT_GT(st.switches, 100u) << "quanta of 1 ms over ~1.2 s";
 }
 
+// A task that sleeps in the host (notify_wait) gives its CPU up: a blocking
+// source -> sink pair shares one scheduled CPU and still delivers everything
+// (were the sleeper to keep its grant, its peer could never run).
+TEST_F(Scheduler, ATaskWaitingInTheHostGivesItsCpuAway) {
+    AgentWorld w(sys());
+    SchedConfig cfg;
+    cfg.cpus = 1;
+    ASSERT_TRUE(w.runner.enable_scheduler(cfg).ok());
+    host::AgentSpec src = agent_spec("source", RVM_AGENT_EDGE_NODE_ELF);
+    src.arg = 5'000 | (std::uint64_t{0} << 32) | (std::uint64_t{1} << 40);
+    host::AgentSpec sink = agent_spec("sink", RVM_AGENT_EDGE_NODE_ELF);
+    sink.arg = 5'000 | (std::uint64_t{2} << 32) | (std::uint64_t{1} << 40);
+    const std::size_t a = w.add(src);
+    const std::size_t b = w.add(sink);
+    ASSERT_TRUE(w.runner.connect(a, b, 4096).ok());
+    w.runner.start();
+    w.runner.wait();
+    for (const auto& r : w.runner.reports()) {
+        EXPECT_EQ(r.outcome, host::Outcome::Exited) << r.name << ": " << r.fault;
+        EXPECT_EQ(r.exit_code, 0u) << r.name;
+    }
+    EXPECT_TRUE(w.logged("sink", "sink received 5000 in order"));
+}
+
 }  // namespace
 }  // namespace rvm::test
