@@ -72,20 +72,8 @@ static int send_msg(struct rvm_edge* e, const uint8_t* m, uint64_t len) {
         if (rvm_error_status(r) != RVM_E_EXHAUSTED) return 3;
         if (!blocking && ++spins % SPINS_BEFORE_YIELD == 0) rvm_yield();
         if (blocking) {
-            /* Announce the wait, then try once more: the receiver may have
-             * freed space (and not signalled) before it saw the announcement. */
-            rvm_edge_set_waiting(e, 1);
-            const rvm_ret_t again = rvm_edge_send(e, m, len);
-            if (again < 0 && rvm_error_status(again) == RVM_E_EXHAUSTED) {
-                const rvm_ret_t w = rvm_edge_wait(e, RVM_EDGE_NOTIFY_SPACE, 1000000000ull);
-                rvm_edge_set_waiting(e, 0);
-                if (w < 0) return gone(w) ? 4 : 3;
-                continue;
-            }
-            rvm_edge_set_waiting(e, 0);
-            if (again < 0) return rvm_error_status(again) == RVM_E_FAULT ? 2 : (rvm_error_status(again) == RVM_E_STATE ? 4 : 3);
-            rvm_edge_kick(e);
-            return 0;
+            const rvm_ret_t w = rvm_edge_wait_space(e, len, 1000000000ull);
+            if (w < 0) return gone(w) ? 4 : 3;
         }
     }
 }

@@ -138,6 +138,9 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
         return err(std::string("the kernel profile is not supported on this host: KVM lacks user-space MSR exits"));
     }
     auto pt = std::make_unique<kvm::PageTableBuilder>(ram.value().bytes(), l.table_base, l.table_end);
+    // Later mappings reach outside RAM: zero-copy regions in the upper half
+    // of the partition's space, edge windows in the edge area above it.
+    pt->set_gpa_limit(RVM_EDGE_AREA_VA + std::uint64_t{RVM_EDGE_MAX} * RVM_EDGE_SLOT_SIZE);
     if (!map_agent(*pt, l, img.value(), !kernel_profile, cr3, ranges)) {
         return err(std::string("page tables do not fit"));
     }
@@ -226,7 +229,6 @@ Result<void, std::string> AgentPartition::attach_edge(const EdgeLink& link, bool
     const std::uint64_t w = RVM_EDGE_AREA_VA + std::uint64_t{k} * RVM_EDGE_SLOT_SIZE;
     const std::uint64_t owned = RVM_EDGE_SENDER_SIZE(link.capacity);
     const bool user = spec.profile == Profile::Agent;
-    pt_->set_gpa_limit(RVM_EDGE_AREA_VA + std::uint64_t{RVM_EDGE_MAX} * RVM_EDGE_SLOT_SIZE);
     // Each side writes only what it owns: the sender its tx page and data,
     // the receiver its rx page. The page tables say so, and so do the
     // memslots (read-only where the side does not own the memory).
@@ -242,8 +244,8 @@ Result<void, std::string> AgentPartition::attach_edge(const EdgeLink& link, bool
     if (!b) return err(fmt::format("edge memslot: {}", kvm::describe(b.error())));
     if (link.share) {
         const std::uint64_t bytes = link.share->size();
-        pt_->set_gpa_limit(RVM_EDGE_AREA_VA);  // the share lies in the partition's own space, below the edge area
-        if (share_gpa < ram.size() || !pt_->map(share_gpa, share_gpa, bytes, {sender, false, user})) {
+        if (share_gpa < ram.size() || share_gpa + bytes > RVM_EDGE_AREA_VA ||
+            !pt_->map(share_gpa, share_gpa, bytes, {sender, false, user})) {
             return err(std::string("zero-copy region: page tables full or placed over RAM"));
         }
         const auto c = vm->add_memslot(3 + 3 * k, share_gpa, *link.share, 0, bytes, !sender);

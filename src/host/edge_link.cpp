@@ -84,7 +84,6 @@ void EdgeLink::update_weight() {
     weight_ = kEdgeDecay * weight_ + static_cast<double>(last_moved_);
     last_bytes_ = sent;
     last_taken_ = taken;
-    last_msgs_ = word(kTxMsgs).load(std::memory_order_relaxed);
 }
 
 }  // namespace rvm::host

@@ -67,7 +67,7 @@ private:
     std::condition_variable cv_;
     std::atomic<bool> closed_{false};
     double weight_ = 0;
-    std::uint64_t last_bytes_ = 0, last_taken_ = 0, last_msgs_ = 0, last_moved_ = 0;
+    std::uint64_t last_bytes_ = 0, last_taken_ = 0, last_moved_ = 0;
 };
 
 }  // namespace rvm::host

@@ -4,7 +4,6 @@
 // write to a read-only MSR, a report before registration or an unknown MSR
 // raises #GP in the guest and changes nothing. The guest-facing state is the
 // Ψ monitor's, shared with the hypercalls, so both paths see one truth.
-#include <algorithm>
 #include <limits>
 
 #include "abi/psi.h"
@@ -17,7 +16,6 @@ namespace {
 constexpr MsrReply kGp{0, true};
 MsrReply value(std::uint64_t v) { return MsrReply{v, false}; }
 
-std::uint64_t sat(std::uint64_t v, std::uint64_t max) { return std::min(v, max); }
 constexpr std::uint64_t kMax32 = std::numeric_limits<std::uint32_t>::max();
 
 MsrReply state_msr(PsiMonitor& psi, PartitionId p, TaskId task, std::optional<std::uint64_t> write) {
@@ -25,8 +23,7 @@ MsrReply state_msr(PsiMonitor& psi, PartitionId p, TaskId task, std::optional<st
         // A vCPU not observed yet reads as ZERO with ratio 0.
         const auto v = psi.vcpu_view(task);
         if (!v) return value(0);
-        return value(std::uint64_t{v.value().ratio_ppm} |
-                     (std::uint64_t{static_cast<std::uint8_t>(v.value().state)} << 32));
+        return value(psi_state_msr_value(v.value().state, v.value().ratio_ppm));
     }
     if ((*write >> 32) != 0 || *write > RVM_PSI_RATIO_ONE) return kGp;
     const auto view = psi.partition_view(p);
@@ -38,9 +35,7 @@ MsrReply state_msr(PsiMonitor& psi, PartitionId p, TaskId task, std::optional<st
 
 MsrReply conf_msr(const PsiMonitor& psi, std::optional<std::uint64_t> write) {
     if (write) return kGp;  // thresholds are host policy
-    const PsiThresholds t = psi.thresholds();
-    return value(sat(t.psi_threshold, kMax32) | (sat(t.idle_exits, 0xffff) << 32) |
-                 (std::uint64_t{std::min<std::uint32_t>(t.window, 0xff)} << 48));
+    return value(psi_conf_msr_value(psi.thresholds()));
 }
 
 MsrReply stats_msr(PsiMonitor& psi, PartitionId p, std::optional<std::uint64_t> write) {
@@ -49,7 +44,7 @@ MsrReply stats_msr(PsiMonitor& psi, PartitionId p, std::optional<std::uint64_t> 
     const PsiPartitionView& v = view.value();
     if (!write) {
         if (!v.guest_reported) return value(0);
-        return value((sat(v.guest.committed, kMax32) << 32) | sat(v.guest.deferred, kMax32));
+        return value(psi_stats_msr_value(v.guest.committed, v.guest.deferred));
     }
     if (!v.guest_registered) return kGp;
     PsiGuestReport r = v.guest;  // the ratio stays as last reported

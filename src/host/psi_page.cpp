@@ -9,8 +9,7 @@ namespace rvm::host {
 
 namespace {
 
-static_assert(sizeof(rvm_psi_page) == RVM_PSI_PAGE_SIZE);
-static_assert(offsetof(rvm_psi_page, host_seq) == 0x38 && offsetof(rvm_psi_page, guest_seq) == 0x3c);
+// The layout is checked once, in nucleus/psi.hpp.
 
 // The page lives in guest RAM mapped into this process; the guest writes it
 // concurrently, so every access is atomic (plain loads would be a data race).

@@ -34,6 +34,16 @@ auto* live(Table& table, Id id) {
     return e;
 }
 
+// The sums' part of a partition or host view.
+template <typename View, typename Sums>
+void fill(View& view, const Sums& s) {
+    view.in_state = s.in_state;
+    view.epochs = s.epochs;
+    view.psi_epochs = s.psi_epochs;
+    view.ratio_ppm = pooled_ratio(s.psi_epochs, s.epochs);
+    view.transition_rate_mhz = s.rate_mhz;
+}
+
 }  // namespace
 
 KResult<void> validate(const PsiConfig& c) {
@@ -46,12 +56,9 @@ KResult<void> PsiEngine::configure(const PsiConfig& c) {
     const bool new_window = c.thresholds.window != config_.thresholds.window;
     config_ = c;
     if (!new_window) return {};
-    for (Vcpu& v : vcpus_) {
-        v.history.reset(c.thresholds.window);
-        v.rate_mhz = 0;
-    }
-    for (Partition& p : partitions_) p.epochs = p.psi_epochs = p.rate_mhz = 0;
-    totals_.epochs = totals_.psi_epochs = totals_.rate_mhz = 0;
+    for (Vcpu& v : vcpus_) v.history.reset(c.thresholds.window);
+    for (Partition& p : partitions_) p.sums.clear_window();
+    totals_.sums.clear_window();
     return {};
 }
 
@@ -122,33 +129,30 @@ KResult<void> PsiEngine::reset(TaskId vcpu, const PsiSample& baseline) {
     return {};
 }
 
+// A vCPU's window only changes between a withdraw and a contribute, so what
+// it adds is exactly what it later takes back.
+void PsiEngine::PsiSums::add(const Vcpu& v) {
+    psi_epochs += v.history.psi_epochs();
+    epochs += v.history.epochs();
+    rate_mhz += v.history.transition_rate_mhz();
+    ++in_state[idx(v.state)];
+}
+
+void PsiEngine::PsiSums::sub(const Vcpu& v) {
+    psi_epochs -= v.history.psi_epochs();
+    epochs -= v.history.epochs();
+    rate_mhz -= v.history.transition_rate_mhz();
+    --in_state[idx(v.state)];
+}
+
 void PsiEngine::withdraw(const Vcpu& v, Partition& p) {
-    const std::uint32_t psi = v.history.psi_epochs();
-    const std::uint32_t epochs = v.history.epochs();
-    const std::uint64_t rate = v.rate_mhz;
-    p.psi_epochs -= psi;
-    p.epochs -= epochs;
-    p.rate_mhz -= rate;
-    --p.in_state[idx(v.state)];
-    totals_.psi_epochs -= psi;
-    totals_.epochs -= epochs;
-    totals_.rate_mhz -= rate;
-    --totals_.in_state[idx(v.state)];
+    p.sums.sub(v);
+    totals_.sums.sub(v);
 }
 
 void PsiEngine::contribute(Vcpu& v, Partition& p) {
-    const std::uint32_t psi = v.history.psi_epochs();
-    const std::uint32_t epochs = v.history.epochs();
-    const std::uint64_t rate = v.history.transition_rate_mhz();
-    v.rate_mhz = rate;
-    p.psi_epochs += psi;
-    p.epochs += epochs;
-    p.rate_mhz += rate;
-    ++p.in_state[idx(v.state)];
-    totals_.psi_epochs += psi;
-    totals_.epochs += epochs;
-    totals_.rate_mhz += rate;
-    ++totals_.in_state[idx(v.state)];
+    p.sums.add(v);
+    totals_.sums.add(v);
 }
 
 void PsiEngine::tick(Partition& p, std::uint64_t epoch, PsiState s) {
@@ -203,13 +207,9 @@ KResult<PsiPartitionView> PsiEngine::partition_view(PartitionId pid) const {
     const Partition* p = find(pid);
     if (p == nullptr) return fail(RVM_E_BAD_HANDLE);
     PsiPartitionView view;
-    view.state = highest(p->in_state);
+    view.state = highest(p->sums.in_state);
     view.vcpus = p->vcpus;
-    view.in_state = p->in_state;
-    view.epochs = p->epochs;
-    view.psi_epochs = p->psi_epochs;
-    view.ratio_ppm = pooled_ratio(p->psi_epochs, p->epochs);
-    view.transition_rate_mhz = p->rate_mhz;
+    fill(view, p->sums);
     view.guest_registered = p->registered;
     view.guest_reported = p->reported;
     view.guest = p->report;
@@ -220,11 +220,7 @@ PsiHostView PsiEngine::host_view() const {
     PsiHostView view;
     view.partitions = totals_.partitions;
     view.vcpus = totals_.vcpus;
-    view.in_state = totals_.in_state;
-    view.epochs = totals_.epochs;
-    view.psi_epochs = totals_.psi_epochs;
-    view.ratio_ppm = pooled_ratio(totals_.psi_epochs, totals_.epochs);
-    view.transition_rate_mhz = totals_.rate_mhz;
+    fill(view, totals_.sums);
     // sum(w * ratio) <= 64 * 2^32 * 10^6 < 2^64.
     std::uint64_t weighted = 0, weights = 0, plain = 0;
     for (const Partition& p : partitions_) {
@@ -248,7 +244,7 @@ PsiHostView PsiEngine::host_view() const {
 KResult<PsiDecision> PsiEngine::policy(PartitionId pid) const {
     const Partition* p = find(pid);
     if (p == nullptr) return fail(RVM_E_BAD_HANDLE);
-    std::uint32_t ratio = pooled_ratio(p->psi_epochs, p->epochs);
+    std::uint32_t ratio = pooled_ratio(p->sums.psi_epochs, p->sums.epochs);
     if (p->reported && p->report.ratio_ppm > ratio) ratio = p->report.ratio_ppm;
     const std::uint64_t left = p->clock_started && p->epoch < p->boost_until ? p->boost_until - p->epoch : 0;
     return psi_decide(ratio, static_cast<std::uint32_t>(left), config_.policy);

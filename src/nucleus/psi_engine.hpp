@@ -148,15 +148,22 @@ private:
         PsiSample prev;
         PsiDeltas last_deltas;
         PsiHistory history;
-        std::uint64_t rate_mhz = 0;  // history.transition_rate_mhz() as last contributed
     };
-    struct Partition {
-        std::uint32_t generation = 0;  // 0: free
-        std::uint32_t vcpus = 0;
+    // The running sums of a group of vCPUs (a partition, the host): each
+    // vCPU's share is its last state and its window's counts.
+    struct PsiSums {
         std::array<std::uint32_t, kPsiStateCount> in_state{};
         std::uint64_t epochs = 0;
         std::uint64_t psi_epochs = 0;
         std::uint64_t rate_mhz = 0;
+        void add(const Vcpu& v);
+        void sub(const Vcpu& v);
+        void clear_window() { epochs = psi_epochs = rate_mhz = 0; }
+    };
+    struct Partition {
+        std::uint32_t generation = 0;  // 0: free
+        std::uint32_t vcpus = 0;
+        PsiSums sums;
         // Boost clock: the latest epoch index seen and whether the partition
         // was transitioning in it and in the epoch before.
         bool clock_started = false;
@@ -171,10 +178,7 @@ private:
     struct Totals {
         std::uint32_t partitions = 0;
         std::uint32_t vcpus = 0;
-        std::array<std::uint32_t, kPsiStateCount> in_state{};
-        std::uint64_t epochs = 0;
-        std::uint64_t psi_epochs = 0;
-        std::uint64_t rate_mhz = 0;
+        PsiSums sums;
     };
 
     [[nodiscard]] Vcpu* find(TaskId id);

@@ -1,5 +1,7 @@
 #include "nucleus/scheduler.hpp"
 
+#include "nucleus/psi_policy.hpp"
+
 namespace rvm {
 namespace {
 
@@ -23,7 +25,7 @@ KResult<void> validate(const TaskParams& p) {
 }
 
 KResult<void> validate(const FlowSignals& s) {
-    if (s.psi_ppm > kSchedPpm || s.risk_ppm > kSchedPpm || s.cut_ppm > kSchedPpm || s.psi_boost > 15 ||
+    if (s.psi_ppm > kSchedPpm || s.risk_ppm > kSchedPpm || s.cut_ppm > kSchedPpm || s.psi_boost > kPsiMaxBoostLevel ||
         s.cpu_permille == 0 || s.cpu_permille > 1000) {
         return fail(RVM_E_INVALID, 3);
     }
@@ -95,11 +97,14 @@ std::uint32_t Scheduler::index_of(const Cpu& c, SchedTaskId id) {
     return c.count;
 }
 
-SchedTask* Scheduler::slot(std::uint32_t cpu, SchedTaskId id) {
-    if (cpu >= config_.cpus) return nullptr;
-    Cpu& c = cpus_[cpu];
-    const std::uint32_t i = index_of(c, id);
-    return i < c.count ? &c.tasks[i] : nullptr;
+// The calls that name a queued task: RVM_E_INVALID arg 1 for a CPU beyond
+// the configuration, RVM_E_BAD_HANDLE arg 2 for a task not queued on it.
+KResult<SchedTask*> Scheduler::slot(std::uint32_t cpu, SchedTaskId id) {
+    if (cpu >= config_.cpus) return fail(RVM_E_INVALID, 1);
+    // SAFETY: find() only reads; the task lives in our own (non-const) queue.
+    auto* t = const_cast<SchedTask*>(find(cpu, id));
+    if (t == nullptr) return fail(RVM_E_BAD_HANDLE, 2);
+    return t;
 }
 
 const SchedTask* Scheduler::find(std::uint32_t cpu, SchedTaskId id) const {
@@ -246,9 +251,9 @@ KResult<void> Scheduler::enqueue(std::uint32_t cpu, SchedTaskId id, const TaskPa
 }
 
 KResult<Scheduler::Stopped> Scheduler::stop(std::uint32_t cpu, SchedTaskId id, std::uint64_t now_ns) {
-    if (cpu >= config_.cpus) return fail(RVM_E_INVALID, 1);
-    SchedTask* t = slot(cpu, id);
-    if (t == nullptr) return fail(RVM_E_BAD_HANDLE, 2);
+    const auto found = slot(cpu, id);
+    if (!found) return err(found.error());
+    SchedTask* t = found.value();
     Cpu& c = cpus_[cpu];
     const std::uint64_t now = clamp_now(c, now_ns);
     if (c.current == id) {
@@ -287,9 +292,9 @@ KResult<void> Scheduler::block(std::uint32_t cpu, SchedTaskId id, std::uint64_t 
 }
 
 KResult<void> Scheduler::wake(std::uint32_t cpu, SchedTaskId id, std::uint64_t now_ns) {
-    if (cpu >= config_.cpus) return fail(RVM_E_INVALID, 1);
-    SchedTask* t = slot(cpu, id);
-    if (t == nullptr) return fail(RVM_E_BAD_HANDLE, 2);
+    const auto found = slot(cpu, id);
+    if (!found) return err(found.error());
+    SchedTask* t = found.value();
     Cpu& c = cpus_[cpu];
     const std::uint64_t now = clamp_now(c, now_ns);
     if (t->runnable) return {};
@@ -300,11 +305,10 @@ KResult<void> Scheduler::wake(std::uint32_t cpu, SchedTaskId id, std::uint64_t n
 }
 
 KResult<void> Scheduler::set_signals(std::uint32_t cpu, SchedTaskId id, const FlowSignals& s) {
-    if (cpu >= config_.cpus) return fail(RVM_E_INVALID, 1);
-    SchedTask* t = slot(cpu, id);
-    if (t == nullptr) return fail(RVM_E_BAD_HANDLE, 2);
+    const auto found = slot(cpu, id);
+    if (!found) return err(found.error());
     if (auto v = validate(s); !v) return v;
-    t->signals = s;
+    found.value()->signals = s;
     return {};
 }
 

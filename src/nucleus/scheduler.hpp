@@ -222,7 +222,7 @@ private:
     };
 
     [[nodiscard]] static std::uint32_t index_of(const Cpu& c, SchedTaskId id);  // c.count if absent
-    [[nodiscard]] SchedTask* slot(std::uint32_t cpu, SchedTaskId id);
+    [[nodiscard]] KResult<SchedTask*> slot(std::uint32_t cpu, SchedTaskId id);
     [[nodiscard]] bool enqueued_anywhere(SchedTaskId id) const;
     std::uint64_t clamp_now(Cpu& c, std::uint64_t now_ns);
     void charge(Cpu& c, std::uint64_t now_ns);

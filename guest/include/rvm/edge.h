@@ -129,8 +129,6 @@ static inline rvm_ret_t rvm_edge_attach(struct rvm_edge* e, void* window, uint64
  * Sender.
  * ------------------------------------------------------------------------- */
 
-/* Free bytes in the ring (records need RVM_EDGE_REC_SIZE(len), plus a PAD
- * when they would wrap), or RVM_E_FAULT if the receiver's index is corrupt. */
 /* 1 once the host has destroyed the edge (read from the own page, which the
  * peer cannot write). */
 static inline int rvm_edge_closed(const struct rvm_edge* e) {
@@ -138,32 +136,43 @@ static inline int rvm_edge_closed(const struct rvm_edge* e) {
     return __atomic_load_n(c, __ATOMIC_ACQUIRE) != 0;
 }
 
-static inline rvm_ret_t rvm_edge_space(const struct rvm_edge* e) {
-    if (e->role != RVM_EDGE_SENDER) return rvm_edge__err(RVM_E_RIGHTS, 1);
+/* Sender, role checked by the caller: free bytes, RVM_E_STATE (closed) or
+ * RVM_E_FAULT (the receiver's index is corrupt). */
+static inline rvm_ret_t rvm_edge__free(const struct rvm_edge* e) {
     if (rvm_edge_closed(e)) return rvm_edge__err(RVM_E_STATE, 0);
     const uint64_t used = e->prod - __atomic_load_n(&e->rx->cons, __ATOMIC_ACQUIRE);
     if (used > e->capacity) return rvm_edge__err(RVM_E_FAULT, 0);
     return RVM_EDGE_SCAST(rvm_ret_t, e->capacity - used);
 }
 
+/* 1 if a record of `rec` bytes fits in `avail` free bytes now: before the
+ * end of the data area, or after a PAD that fills it. */
+static inline int rvm_edge__fits(const struct rvm_edge* e, uint64_t rec, uint64_t avail) {
+    const uint64_t tail = e->capacity - (e->prod & (e->capacity - 1u));
+    return rec > tail ? tail + rec <= avail : rec <= avail;
+}
+
+/* Free bytes in the ring (records need RVM_EDGE_REC_SIZE(len), plus a PAD
+ * when they would wrap), or RVM_E_FAULT if the receiver's index is corrupt. */
+static inline rvm_ret_t rvm_edge_space(const struct rvm_edge* e) {
+    if (e->role != RVM_EDGE_SENDER) return rvm_edge__err(RVM_E_RIGHTS, 1);
+    return rvm_edge__free(e);
+}
+
 /* Finds room for a record of `rec` bytes, writing a PAD first if it would
  * wrap. Returns 0 and the data offset, RVM_E_EXHAUSTED or RVM_E_FAULT. */
 static inline rvm_ret_t rvm_edge__reserve(struct rvm_edge* e, uint64_t rec, uint64_t* off_out) {
-    if (rvm_edge_closed(e)) return rvm_edge__err(RVM_E_STATE, 0);
+    const rvm_ret_t free_bytes = rvm_edge__free(e);
+    if (free_bytes < 0) return free_bytes;
+    if (!rvm_edge__fits(e, rec, RVM_EDGE_SCAST(uint64_t, free_bytes))) return rvm_edge__err(RVM_E_EXHAUSTED, 0);
     const uint64_t cap = e->capacity;
-    const uint64_t used = e->prod - __atomic_load_n(&e->rx->cons, __ATOMIC_ACQUIRE);
-    if (used > cap) return rvm_edge__err(RVM_E_FAULT, 0);
-    const uint64_t avail = cap - used;
     uint64_t off = e->prod & (cap - 1u);
     const uint64_t tail = cap - off;
     if (rec > tail) {
-        if (tail + rec > avail) return rvm_edge__err(RVM_E_EXHAUSTED, 0);
         __atomic_store_n(&e->data[off / 8u], rvm_edge__header(tail - RVM_EDGE_REC_HDR, RVM_EDGE_REC_PAD),
                          __ATOMIC_RELAXED);
         e->prod += tail;
         off = 0;
-    } else if (rec > avail) {
-        return rvm_edge__err(RVM_E_EXHAUSTED, 0);
     }
     *off_out = off;
     return 0;
@@ -223,12 +232,16 @@ static inline void rvm_edge__publish_cons(struct rvm_edge* e) {
 
 /* Bytes published and not yet consumed (PADs and headers included), or
  * RVM_E_FAULT if the sender's index is out of range. */
-static inline rvm_ret_t rvm_edge_poll(const struct rvm_edge* e) {
-    if (e->role != RVM_EDGE_RECEIVER) return rvm_edge__err(RVM_E_RIGHTS, 1);
+static inline rvm_ret_t rvm_edge__published(const struct rvm_edge* e) {
     if (rvm_edge_closed(e)) return rvm_edge__err(RVM_E_STATE, 0);
     const uint64_t avail = __atomic_load_n(&e->tx->prod, __ATOMIC_ACQUIRE) - e->cons;
     if (avail > e->capacity || (avail & (RVM_EDGE_ALIGN - 1u)) != 0) return rvm_edge__err(RVM_E_FAULT, 0);
     return RVM_EDGE_SCAST(rvm_ret_t, avail);
+}
+
+static inline rvm_ret_t rvm_edge_poll(const struct rvm_edge* e) {
+    if (e->role != RVM_EDGE_RECEIVER) return rvm_edge__err(RVM_E_RIGHTS, 1);
+    return rvm_edge__published(e);
 }
 
 /* The next record, validated, not consumed (a PAD in front of it is): its
@@ -236,11 +249,10 @@ static inline rvm_ret_t rvm_edge_poll(const struct rvm_edge* e) {
  * 0 if the ring is empty, or RVM_E_FAULT. Reads `prod` once, at most two
  * record headers, each once. */
 static inline rvm_ret_t rvm_edge__next(struct rvm_edge* e, uint32_t* type, uint64_t* off_out) {
-    if (rvm_edge_closed(e)) return rvm_edge__err(RVM_E_STATE, 0);
+    const rvm_ret_t published = rvm_edge__published(e);
+    if (published <= 0) return published;
     const uint64_t cap = e->capacity;
-    uint64_t avail = __atomic_load_n(&e->tx->prod, __ATOMIC_ACQUIRE) - e->cons;
-    if (avail > cap || (avail & (RVM_EDGE_ALIGN - 1u)) != 0) return rvm_edge__err(RVM_E_FAULT, 0);
-    if (avail == 0) return 0;
+    uint64_t avail = RVM_EDGE_SCAST(uint64_t, published);
     uint64_t off = e->cons & (cap - 1u);
     uint64_t h = __atomic_load_n(&e->data[off / 8u], __ATOMIC_RELAXED);
     if (RVM_EDGE_SCAST(uint32_t, (h >> 32) & 0xffffu) == RVM_EDGE_REC_PAD && (h >> 48) == 0) {
@@ -390,6 +402,21 @@ static inline rvm_ret_t rvm_edge_wait(const struct rvm_edge* e, uint64_t mask, u
 static inline rvm_ret_t rvm_edge_kick(const struct rvm_edge* e) {
     if (!rvm_edge_peer_waiting(e)) return 0;
     return rvm_edge_signal(e, e->role == RVM_EDGE_SENDER ? RVM_EDGE_NOTIFY_DATA : RVM_EDGE_NOTIFY_SPACE);
+}
+
+/* Sender: a send of `len` bytes found the ring full. Announces the wait,
+ * checks again (the receiver may have freed space before it saw the
+ * announcement), and sleeps until space is signalled or `timeout_ns` passes.
+ * Returns 0 (retry the send) or the wait's error. */
+static inline rvm_ret_t rvm_edge_wait_space(struct rvm_edge* e, uint64_t len, uint64_t timeout_ns) {
+    rvm_edge_set_waiting(e, 1);
+    const rvm_ret_t free_bytes = rvm_edge__free(e);
+    rvm_ret_t r = 0;
+    if (free_bytes >= 0 && !rvm_edge__fits(e, rvm_edge__rec_size(len), RVM_EDGE_SCAST(uint64_t, free_bytes))) {
+        r = rvm_edge_wait(e, RVM_EDGE_NOTIFY_SPACE, timeout_ns);
+    }
+    rvm_edge_set_waiting(e, 0);
+    return r < 0 ? r : 0;
 }
 
 /* Receiver: blocks until data is readable (or timeout); returns rvm_edge_poll. */

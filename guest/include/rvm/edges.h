@@ -1,6 +1,6 @@
 /* RVM guest SDK: an agent's CommEdges (abi/agent.h edge table, abi/edge.h
- * ring, rvm/edge.h send / recv). Include this instead of rvm/edge.h in an
- * agent: it enables the notification hypercalls.
+ * ring, rvm/edge.h send / recv / notifications): finds them in the info
+ * page.
  *
  *   struct rvm_edge out;
  *   rvm_edge_open(&out, 0);            // edge 0 of this partition
@@ -10,10 +10,8 @@
 #ifndef RVM_GUEST_EDGES_H
 #define RVM_GUEST_EDGES_H
 
-#include <rvm/guest.h>
-
-#define RVM_EDGE_HAVE_HYPERCALLS 1
 #include <rvm/edge.h>
+#include <rvm/guest.h>
 
 /* Edges this partition has (the host connected them before it started). */
 static inline uint64_t rvm_edge_count(void) { return rvm_info_page()->edge_count; }

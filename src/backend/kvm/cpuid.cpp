@@ -14,11 +14,6 @@
 
 namespace rvm::kvm {
 
-class CpuidTable {
-public:
-    std::vector<kvm_cpuid_entry2> entries;
-};
-
 namespace {
 
 constexpr std::uint32_t kHypervisorFirst = 0x40000000u;
@@ -68,6 +63,14 @@ struct Cpuid2Buffer {
 
 }  // namespace
 
+// The reshaped table, already in the layout KVM_SET_CPUID2 reads: built once
+// per system, handed to every vCPU as it is.
+class CpuidTable {
+public:
+    explicit CpuidTable(Cpuid2Buffer b) : buffer(std::move(b)) {}
+    Cpuid2Buffer buffer;
+};
+
 Result<std::shared_ptr<const CpuidTable>, KvmError> build_cpuid(int kvm_fd) {
     for (std::size_t n = 64; n <= 4096; n *= 2) {
         Cpuid2Buffer b(n);
@@ -76,7 +79,7 @@ Result<std::shared_ptr<const CpuidTable>, KvmError> build_cpuid(int kvm_fd) {
             if (errno == E2BIG) continue;
             return err(KvmError{"KVM_GET_SUPPORTED_CPUID", errno});
         }
-        auto t = std::make_shared<CpuidTable>();
+        std::vector<kvm_cpuid_entry2> entries;
         const std::uint32_t nent = std::min<std::uint32_t>(b.nent(), static_cast<std::uint32_t>(n));
         for (std::uint32_t i = 0; i < nent; ++i) {
             kvm_cpuid_entry2 e = b.get(i);
@@ -90,34 +93,27 @@ Result<std::shared_ptr<const CpuidTable>, KvmError> build_cpuid(int kvm_fd) {
                 continue;  // would collide with the moved KVM leaves
             }
             if (e.function == 1) e.ecx |= kHypervisorBit;
-            t->entries.push_back(e);
+            entries.push_back(e);
         }
-        t->entries.push_back(entry(RVM_CPUID_LEAF_BASE, RVM_CPUID_LEAF_FEATURES, RVM_CPUID_SIGNATURE_EBX,
-                                   RVM_CPUID_SIGNATURE_ECX, RVM_CPUID_SIGNATURE_EDX));
-        t->entries.push_back(
+        entries.push_back(entry(RVM_CPUID_LEAF_BASE, RVM_CPUID_LEAF_FEATURES, RVM_CPUID_SIGNATURE_EBX,
+                                RVM_CPUID_SIGNATURE_ECX, RVM_CPUID_SIGNATURE_EDX));
+        entries.push_back(
             entry(RVM_CPUID_LEAF_FEATURES, RVM_ABI_VERSION,
                   RVM_CPUID_FEATURE_PSI_MSR | RVM_CPUID_FEATURE_PSI_HYPERCALL | RVM_CPUID_FEATURE_PSI_PAGE, 0, 0));
-        return std::shared_ptr<const CpuidTable>(std::move(t));
+        Cpuid2Buffer out(entries.size());
+        for (std::size_t i = 0; i < entries.size(); ++i) out.put(i, entries[i]);
+        return std::shared_ptr<const CpuidTable>(std::make_shared<CpuidTable>(std::move(out)));
     }
     return err(KvmError{"KVM_GET_SUPPORTED_CPUID: more than 4096 entries", E2BIG});
 }
 
 Result<void, KvmError> install_cpuid(const CpuidTable& t, int vcpu_fd) {
-    Cpuid2Buffer b(t.entries.size());
-    for (std::size_t i = 0; i < t.entries.size(); ++i) b.put(i, t.entries[i]);
-    // SAFETY: the buffer holds a kvm_cpuid2 header and nent entries.
-    if (ioctl(vcpu_fd, kSetCpuid2, b.data()) != 0) return err(KvmError{"KVM_SET_CPUID2", errno});
-    return {};
-}
-
-bool find_cpuid(const CpuidTable& t, std::uint32_t function, std::uint32_t index, CpuidEntry& out) {
-    for (const kvm_cpuid_entry2& e : t.entries) {
-        const bool indexed = (e.flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) != 0;
-        if (e.function != function || (indexed && e.index != index)) continue;
-        out = CpuidEntry{e.function, e.index, e.eax, e.ebx, e.ecx, e.edx};
-        return true;
+    // SAFETY: the buffer holds a kvm_cpuid2 header and nent entries;
+    // KVM_SET_CPUID2 only reads it (the cast is for ioctl's signature).
+    if (ioctl(vcpu_fd, kSetCpuid2, const_cast<std::uint8_t*>(t.buffer.bytes.data())) != 0) {
+        return err(KvmError{"KVM_SET_CPUID2", errno});
     }
-    return false;
+    return {};
 }
 
 }  // namespace rvm::kvm

@@ -20,16 +20,9 @@ namespace rvm::kvm {
 
 class CpuidTable;  // the kvm_cpuid2 blob (cpuid.cpp)
 
-struct CpuidEntry {
-    std::uint32_t function = 0, index = 0;
-    std::uint32_t eax = 0, ebx = 0, ecx = 0, edx = 0;
-};
-
 // KVM_GET_SUPPORTED_CPUID of `kvm_fd`, reshaped as above.
 [[nodiscard]] Result<std::shared_ptr<const CpuidTable>, KvmError> build_cpuid(int kvm_fd);
 // KVM_SET_CPUID2 on a vCPU (before its first KVM_RUN).
 [[nodiscard]] Result<void, KvmError> install_cpuid(const CpuidTable& t, int vcpu_fd);
-// The entry for (function, index), if the table has one (tests, diagnostics).
-[[nodiscard]] bool find_cpuid(const CpuidTable& t, std::uint32_t function, std::uint32_t index, CpuidEntry& out);
 
 }  // namespace rvm::kvm
