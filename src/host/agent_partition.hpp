@@ -102,12 +102,9 @@ public:
     // (monotonic ns) -- the duty cycle that enforces its CPU allowance.
     std::atomic<std::uint64_t> throttle_until{0};
     std::atomic<std::uint64_t> throttled_ns{0};
-    std::atomic<std::uint64_t> exits{0};
-    std::atomic<std::uint64_t> hypercalls{0};
     // Guest address of the registered shared Ψ page (0: none).
     std::atomic<std::uint64_t> psi_page{0};
-    std::atomic<std::uint64_t> psi_page_reads{0};    // guest reports taken from the page
-    std::atomic<std::uint64_t> psi_page_refused{0};  // invalid page contents seen
+    std::atomic<std::uint64_t> psi_page_reads{0};  // guest reports taken from the page
     // HIBERNATE C1: the partition sleeps until this time (monotonic ns, 0: not
     // asleep by its own request); the supervisor resumes it.
     std::atomic<std::uint64_t> resume_at{0};

@@ -24,12 +24,20 @@ namespace rvm::host {
 AgentRunner::AgentRunner(Kernel& kernel, const Clock& clock, const kvm::KvmSystem& sys, LogFn log)
     : kernel_(kernel), clock_(clock), sys_(sys), log_(std::move(log)), syscalls_(kernel) {}
 
-AgentRunner::~AgentRunner() {
-    for (auto& p : parts_) {
-        p->stop = true;
-        p->kick_all();
-    }
+// Ends a partition's guest execution: its vCPUs leave the guest, and its
+// threads waiting in the host (edges, the scheduler's gate) look again.
+void AgentRunner::halt(AgentPartition& p) {
+    p.stop = true;
+    p.kick_all();
     wake_edges();
+    {
+        std::lock_guard<std::mutex> g(sched_mu_);  // a gate waiter between check and sleep sees `stop`
+    }
+    gate_cv_.notify_all();
+}
+
+AgentRunner::~AgentRunner() {
+    for (auto& p : parts_) halt(*p);
     {
         std::lock_guard<std::mutex> g(sched_mu_);
         sched_stop_ = true;
@@ -185,10 +193,7 @@ void AgentRunner::fail(AgentPartition& p, FailReason reason, std::uint64_t rip, 
         std::lock_guard<std::mutex> g(kernel_mu_);
         (void)kernel_.set_partition_state(p.id, PartitionState::Failed, reason, rip);
     }
-    p.stop = true;
-    p.kick_all();
-    wake_edges();
-    gate_cv_.notify_all();
+    halt(p);
 }
 
 void AgentRunner::task_exited(AgentPartition& p, AgentTask& t, std::uint64_t code) {
@@ -228,7 +233,7 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
         }
         // The Ψ policy's duty cycle: sit out the rest of this epoch's pause.
         const std::uint64_t until = p.throttle_until.load();
-        const std::uint64_t now = clock_.now_ns();
+        const std::uint64_t now = until != 0 ? clock_.now_ns() : 0;
         if (until > now && !p.stop) {
             off_cpu(t, [&] {
                 std::unique_lock<std::mutex> g(p.mu);
@@ -259,7 +264,6 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
         }
     };
     hooks.hypercall = [&](const backend::Regs& regs) {
-        ++p.hypercalls;
         t.hypercalls.fetch_add(1, std::memory_order_relaxed);
         CallResult r = handle_hypercall(ctx, regs, clock_.now_ns());
         if (r.notify) notify(p, t, *r.notify, r);
@@ -279,10 +283,7 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
     };
     hooks.fail = [&](FailReason reason, std::uint64_t rip, const std::string& why) { fail(p, reason, rip, why); };
     hooks.exited = [&](std::uint64_t code) { task_exited(p, t, code); };
-    hooks.counted = [&] {
-        ++p.exits;
-        t.exits.fetch_add(1, std::memory_order_relaxed);
-    };
+    hooks.counted = [&] { t.exits.fetch_add(1, std::memory_order_relaxed); };
     hooks.yield = [] { sched_yield(); };
     hooks.suspend = [&](std::uint64_t ns) { guest_suspend(p, ns); };
     hooks.msr = [&](std::uint32_t index, std::optional<std::uint64_t> write) {
@@ -335,9 +336,19 @@ void AgentRunner::wait(const std::function<void()>& tick) {
         if (!running) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+    // A task may still spawn another while its partition ends: collect the
+    // threads under the partition's lock, join them outside it, until none is left.
     for (auto& p : parts_) {
-        for (auto& t : p->tasks) {
-            if (t->thread.joinable()) t->thread.join();
+        for (;;) {
+            std::vector<std::thread*> joinable;
+            {
+                std::lock_guard<std::mutex> g(p->mu);
+                for (auto& t : p->tasks) {
+                    if (t->thread.joinable()) joinable.push_back(&t->thread);
+                }
+            }
+            if (joinable.empty()) break;
+            for (std::thread* th : joinable) th->join();
         }
     }
     if (sched_thread_.joinable()) {
@@ -397,7 +408,7 @@ void AgentRunner::exchange_psi_page(AgentPartition& p, std::uint64_t now) {
         case PsiPageRead::Ok:
             if (psi_.guest_update(p.id, report)) ++p.psi_page_reads;
             break;
-        case PsiPageRead::Invalid: ++p.psi_page_refused; break;
+        case PsiPageRead::Invalid:      // ignored: the guest broke its own page
         case PsiPageRead::Busy: break;  // torn: next epoch
     }
     psi_page_publish_host(page, psi_.host_view().guest_ratio_ppm, now - p.start_ns);
@@ -407,14 +418,23 @@ void AgentRunner::exchange_psi_page(AgentPartition& p, std::uint64_t now) {
 // to Suspended (witnessed), every vCPU leaves the guest, and the supervisor
 // resumes it when `ns` have passed (resume() also ends it early).
 void AgentRunner::guest_suspend(AgentPartition& p, std::uint64_t ns) {
+    // The wake-up time is set before the vCPUs stop, so the supervisor never
+    // sees a C1 suspension without it.
+    if (!suspend_partition(p, clock_.now_ns() + ns)) return;  // e.g. already suspended
+    ++p.c1_suspends;
+}
+
+// Suspended in the nucleus (witnessed), then every vCPU leaves the guest.
+KResult<void> AgentRunner::suspend_partition(AgentPartition& p, std::uint64_t resume_at) {
     {
         std::lock_guard<std::mutex> g(kernel_mu_);
-        if (!kernel_.set_partition_state(p.id, PartitionState::Suspended)) return;  // e.g. already suspended
+        const auto r = kernel_.set_partition_state(p.id, PartitionState::Suspended);
+        if (!r) return r;
     }
-    ++p.c1_suspends;
-    p.resume_at = clock_.now_ns() + ns;
+    p.resume_at = resume_at;
     p.suspended = true;
     p.kick_all();
+    return {};
 }
 
 void AgentRunner::stop(std::size_t i) {
@@ -426,23 +446,10 @@ void AgentRunner::stop(std::size_t i) {
             p.end_ns = clock_.now_ns();
         }
     }
-    p.stop = true;
-    p.kick_all();
-    wake_edges();
-    gate_cv_.notify_all();
+    halt(p);
 }
 
-KResult<void> AgentRunner::suspend(std::size_t i) {
-    AgentPartition& p = *parts_[i];
-    {
-        std::lock_guard<std::mutex> g(kernel_mu_);
-        const auto r = kernel_.set_partition_state(p.id, PartitionState::Suspended);
-        if (!r) return r;
-    }
-    p.suspended = true;
-    p.kick_all();
-    return {};
-}
+KResult<void> AgentRunner::suspend(std::size_t i) { return suspend_partition(*parts_[i], 0); }
 
 KResult<void> AgentRunner::resume(std::size_t i) {
     AgentPartition& p = *parts_[i];
@@ -473,8 +480,10 @@ std::vector<PartitionReport> AgentRunner::reports() const {
         r.name = p->spec.name;
         r.outcome = p->outcome;
         r.exit_code = p->exit_code;
-        r.exits = p->exits;
-        r.hypercalls = p->hypercalls;
+        for (const auto& t : p->tasks) {  // under p->mu: the partition's totals are its tasks'
+            r.exits += t->exits;
+            r.hypercalls += t->hypercalls;
+        }
         r.run_ns = (p->end_ns != 0 ? p->end_ns : clock_.now_ns()) - p->start_ns;
         r.fault = p->fault;
         r.psi = psi_.summary(p->id);
@@ -520,7 +529,6 @@ void AgentRunner::sched_enqueue(AgentPartition& p, AgentTask& t) {
         params.partition = p.id.index;
         (void)sched_->enqueue(t.sched_cpu, t.sched_id, params, clock_.now_ns());
     }
-    sched_params_.push_back(params);
 }
 
 // Once per epoch (under sched_mu_): the policy's run queues are per CPU, so
@@ -543,10 +551,12 @@ void AgentRunner::sched_balance(std::uint64_t now) {
         const std::uint32_t id = (sched_rotor_ + k) % n;
         AgentTask* t = sched_tasks_[id];
         if (t->done || t->sched_cpu != most || sched_cur_[most] == id) continue;
-        if (sched_params_[id].period_ns != 0) continue;  // real-time tasks stay where their budget is
+        const SchedTask* queued = sched_->find(most, id);
+        if (queued == nullptr || queued->params.period_ns != 0) continue;  // real-time tasks stay where their budget is
+        const TaskParams params = queued->params;
         if (!sched_->dequeue(most, id, now)) continue;
-        if (!sched_->enqueue(least, id, sched_params_[id], now)) {
-            (void)sched_->enqueue(most, id, sched_params_[id], now);  // CANNOT FAIL: the slot it just left
+        if (!sched_->enqueue(least, id, params, now)) {
+            (void)sched_->enqueue(most, id, params, now);  // CANNOT FAIL: the slot it just left
             continue;
         }
         t->sched_cpu = least;
@@ -640,7 +650,6 @@ void AgentRunner::sched_loop() {
                 sched_balance(now);
                 sched_->end_epoch(now);
                 sched_epoch_start_ = now;
-                ++sched_epoch_;
             }
         }
         gate_cv_.notify_all();
@@ -651,12 +660,6 @@ void AgentRunner::sched_loop() {
         sched_cv_.wait_for(g, std::chrono::nanoseconds(sleep), [&] { return sched_poke_ || sched_stop_.load(); });
         sched_poke_ = false;
     }
-    // Let every waiting thread go (they leave: their partitions are ending).
-    {
-        std::lock_guard<std::mutex> g(sched_mu_);
-        for (AgentTask* t : sched_tasks_) t->granted = true;
-    }
-    gate_cv_.notify_all();
 }
 
 void AgentRunner::sched_witness() {
@@ -666,6 +669,9 @@ void AgentRunner::sched_witness() {
         {
             std::lock_guard<std::mutex> g(sched_mu_);
             n = sched_ ? sched_->drain_events(ev) : 0;
+            for (std::size_t i = 0; i < n; ++i) {
+                if (ev[i].kind == SchedEventKind::EpochBatch) sched_stats_.deadline_misses += ev[i].deadline_misses;
+            }
         }
         if (n == 0) return;
         std::lock_guard<std::mutex> g(kernel_mu_);
@@ -676,8 +682,6 @@ void AgentRunner::sched_witness() {
                                          static_cast<std::uint8_t>(e.reason), e.partition, e.epoch);
             } else {
                 kernel_.note_sched_epoch(e.epoch, e.switches, e.deadline_misses, static_cast<std::uint8_t>(e.to));
-                std::lock_guard<std::mutex> sg(sched_mu_);
-                sched_stats_.deadline_misses += e.deadline_misses;
             }
         }
     }

@@ -119,7 +119,6 @@ public:
     [[nodiscard]] std::vector<PartitionReport> reports() const;
     [[nodiscard]] std::vector<EdgeReport> edge_reports() const;
     [[nodiscard]] AgentPartition& partition(std::size_t i) { return *parts_[i]; }
-    [[nodiscard]] std::mutex& kernel_mutex() { return kernel_mu_; }
     [[nodiscard]] const PsiMonitor& psi() const { return psi_; }
 
 private:
@@ -135,6 +134,8 @@ private:
     void off_cpu(AgentTask& t, const std::function<void()>& wait);
     [[nodiscard]] EdgeLink* edge(EdgeId e);
     void wake_edges();
+    void halt(AgentPartition& p);
+    [[nodiscard]] KResult<void> suspend_partition(AgentPartition& p, std::uint64_t resume_at);
     void sched_loop();
     void sched_enqueue(AgentPartition& p, AgentTask& t);
     void sched_remove(AgentTask& t);
@@ -158,12 +159,10 @@ private:
     std::condition_variable sched_cv_;  // wakes the scheduler thread early
     bool sched_poke_ = false;
     std::vector<AgentTask*> sched_tasks_;   // by sched id
-    std::vector<TaskParams> sched_params_;  // by sched id
     std::uint32_t sched_rotor_ = 0;         // the next task considered for migration
     std::vector<std::uint32_t> sched_cur_;  // per CPU: the task holding it (kSchedIdle: none)
     std::uint32_t sched_next_cpu_ = 0;
     std::uint64_t sched_epoch_start_ = 0;
-    std::uint64_t sched_epoch_ = 0;
     SchedStats sched_stats_;
     std::atomic<bool> sched_stop_{false};
     std::thread sched_thread_;

@@ -45,7 +45,6 @@ void PsiMonitor::attach_task(PartitionId p, TaskId t, int vcpu_fd, const std::at
         if (s) task.stats.emplace(std::move(s.value()));
     }
     std::lock_guard<std::mutex> g(mu_);
-    kvm_stats_ = kvm_stats_ && task.stats.has_value();
     if (engine_->attach_vcpu(t, p, read(task))) tasks_.emplace(t.raw(), std::move(task));
 }
 

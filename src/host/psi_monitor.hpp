@@ -57,7 +57,6 @@ public:
     [[nodiscard]] KResult<PsiPartitionView> partition_view(PartitionId p) const;
     [[nodiscard]] PsiHostView host_view() const;
     [[nodiscard]] KResult<PsiDecision> policy(PartitionId p) const;
-    [[nodiscard]] bool kvm_stats() const { return kvm_stats_; }
 
     // One vCPU as `rvm stats` shows it: its Ψ view and its cumulative counters
     // (KVM's binary statistics when the host has them).
@@ -86,7 +85,6 @@ private:
     std::uint64_t epoch_ns_;
     std::uint64_t epoch_ = 0;
     std::uint64_t last_ns_ = 0;
-    bool kvm_stats_ = true;
 };
 
 }  // namespace rvm::host

@@ -166,10 +166,11 @@ Result<void, KvmError> KvmVcpu::set_agent_state(const AgentStart& start) {
 }
 
 Result<backend::VcpuExit, KvmError> KvmVcpu::run() {
-    {
+    if (!bound_) {  // once per thread: kick() signals the thread running the vCPU
         std::lock_guard<std::mutex> g(thread_mu_);
         thread_ = pthread_self();
         has_thread_ = true;
+        bound_ = true;
     }
     // SAFETY: KVM_RUN takes no argument; run_ stays mapped while we own the vCPU.
     const int r = ioctl(fd_.get(), KVM_RUN, 0);
@@ -253,6 +254,7 @@ void KvmVcpu::kick() {
 void KvmVcpu::thread_done() {
     std::lock_guard<std::mutex> g(thread_mu_);
     has_thread_ = false;
+    bound_ = false;
 }
 
 }  // namespace rvm::kvm

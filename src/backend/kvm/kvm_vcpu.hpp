@@ -74,6 +74,7 @@ private:
     std::mutex thread_mu_;
     pthread_t thread_{};
     bool has_thread_ = false;
+    bool bound_ = false;  // touched only by the thread that runs the vCPU
 };
 
 static_assert(backend::Vcpu<KvmVcpu>);
