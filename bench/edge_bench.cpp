@@ -45,14 +45,12 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -63,6 +61,8 @@
 namespace {
 
 using namespace rvm;
+using bench::number_after;
+using bench::skip_without;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t kRolePing = 3;  // edge_node.c's roles
@@ -138,17 +138,6 @@ struct EdgeRun {
     std::uint64_t hypercalls = 0;
 };
 
-// The value after `key` in `line`, if there is one.
-std::optional<std::uint64_t> number_after(std::string_view line, std::string_view key) {
-    const std::size_t at = line.find(key);
-    if (at == std::string_view::npos) return std::nullopt;
-    std::uint64_t v = 0;
-    const char* first = line.data() + at + key.size();
-    const auto [ptr, ec] = std::from_chars(first, line.data() + line.size(), v);
-    if (ec != std::errc{} || ptr == first) return std::nullopt;
-    return v;
-}
-
 host::AgentSpec node(const EdgeEnv& env, const char* name, std::uint64_t role, std::uint64_t n, bool blocking) {
     host::AgentSpec s;
     s.name = name;
@@ -196,10 +185,7 @@ Result<EdgeRun, std::string> edge_ping_pong(EdgeEnv& env, std::uint64_t n, bool 
 
 void edge_bench(benchmark::State& state, bool blocking) {
     EdgeEnv& env = EdgeEnv::get();
-    if (!env.error.empty()) {
-        state.SkipWithError(env.error.c_str());
-        return;
-    }
+    if (skip_without(state, env.error)) return;
     const auto n = static_cast<std::uint64_t>(state.range(0));
     Tally tally;
     double wall = 0;
@@ -237,10 +223,7 @@ constexpr std::uint64_t kChunk = 512 * 1024;
 
 void BM_Edge_ZeroCopy_Stream(benchmark::State& state) {
     EdgeEnv& env = EdgeEnv::get();
-    if (!env.error.empty()) {
-        state.SkipWithError(env.error.c_str());
-        return;
-    }
+    if (skip_without(state, env.error)) return;
     const auto n = static_cast<std::uint64_t>(state.range(0));
     std::uint64_t bytes = 0;
     for (auto _ : state) {

@@ -31,7 +31,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -53,6 +52,8 @@
 namespace {
 
 using namespace rvm;
+using bench::number_after;
+using bench::skip_without;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t kGuestMemory = 16ull << 20;    // AgentSpec's default, for both sides
@@ -122,10 +123,20 @@ struct BareEnv {
     }
 };
 
-bool skip_without(benchmark::State& state, const std::string& error) {
-    if (error.empty()) return false;
-    state.SkipWithError(error.c_str());
-    return true;
+// The context handle_hypercall needs for `p`'s calls.
+host::PartitionCallContext call_context(RvmEnv& env, host::AgentPartition& p) {
+    return {p.id, *env.kernel, *env.syscalls, env.kernel_mu, *p.memory, p.info, p.start_ns, p.limiter, p.limiter_mu};
+}
+
+// Teardown as AgentRunner::destroy_all: the task thread's end (as the task
+// thread does before it ends), the nucleus partition, then the host side.
+void destroy(RvmEnv& env, std::unique_ptr<host::AgentPartition>& part) {
+    part->tasks[0]->vcpu->thread_done();
+    {
+        std::lock_guard<std::mutex> g(env.kernel_mu);
+        (void)env.kernel->destroy_partition(part->id);
+    }
+    part.reset();
 }
 
 // ---------------------------------------------------------------- spawn
@@ -150,18 +161,12 @@ std::string rvm_spawn(RvmEnv& env, const host::AgentSpec& spec) {
     const auto* call = ex ? std::get_if<backend::exits::Hypercall>(&ex.value()) : nullptr;
     std::string error;
     if (call != nullptr) {
-        const host::PartitionCallContext ctx{p.id,   *env.kernel, *env.syscalls, env.kernel_mu, *p.memory,
-                                             p.info, p.start_ns,  p.limiter,     p.limiter_mu};
+        const host::PartitionCallContext ctx = call_context(env, p);
         benchmark::DoNotOptimize(host::handle_hypercall(ctx, call->regs, env.clock.now_ns()).rax);
     } else {
         error = "the agent's first exit was not a hypercall";
     }
-    p.tasks[0]->vcpu->thread_done();  // as the task thread does before it ends
-    {
-        std::lock_guard<std::mutex> g(env.kernel_mu);
-        (void)env.kernel->destroy_partition(p.id);
-    }
-    part.value().reset();
+    destroy(env, part.value());
     return error;
 }
 
@@ -295,8 +300,7 @@ Result<HereRun, std::string> run_here(RvmEnv& env, const host::AgentSpec& spec, 
     if (!part) return err(part.error());
     host::AgentPartition& p = *part.value();
     kvm::KvmVcpu& vcpu = *p.tasks[0]->vcpu;
-    const host::PartitionCallContext ctx{p.id,   *env.kernel, *env.syscalls, env.kernel_mu, *p.memory,
-                                         p.info, p.start_ns,  p.limiter,     p.limiter_mu};
+    const host::PartitionCallContext ctx = call_context(env, p);
     HereRun out;
     bool exited = false;
     out.start = stamp(cpu_stamps);
@@ -312,12 +316,7 @@ Result<HereRun, std::string> run_here(RvmEnv& env, const host::AgentSpec& spec, 
         if (exited || !vcpu.set_result(r.rax)) break;
     }
     out.end = stamp(cpu_stamps);
-    vcpu.thread_done();
-    {
-        std::lock_guard<std::mutex> g(env.kernel_mu);
-        (void)env.kernel->destroy_partition(p.id);
-    }
-    part.value().reset();
+    destroy(env, part.value());
     if (!exited) return err(std::string("the agent stopped without exiting"));
     return out;
 }
@@ -523,17 +522,6 @@ enum class Loop : std::uint8_t { DecJnz, Lcg };
 
 std::uint64_t iterations_of(Loop l) { return l == Loop::DecJnz ? kLoopIterations : kLoopIterations / 4; }
 
-// The value of `key=` in a log line, if there is one.
-std::optional<std::uint64_t> field(std::string_view line, std::string_view key) {
-    const std::size_t at = line.find(key);
-    if (at == std::string_view::npos) return std::nullopt;
-    std::uint64_t v = 0;
-    const char* first = line.data() + at + key.size();
-    const auto [ptr, ec] = std::from_chars(first, line.data() + line.size(), v);
-    if (ec != std::errc{} || ptr == first) return std::nullopt;
-    return v;
-}
-
 void report_loop(benchmark::State& state, double wall, double cpu, std::uint64_t iterations) {
     state.counters["ns_per_iter"] = wall * 1e9 / static_cast<double>(iterations);
     state.counters["cpu_ns_per_iter"] = cpu * 1e9 / static_cast<double>(iterations);
@@ -574,7 +562,7 @@ void BM_Compute(benchmark::State& state, Loop l) {
             run_here(env, spec, true, [&](const backend::Regs& regs, const host::CallResult& c, const Stamp& at) {
                 if (regs.rax == RVM_HC_CLOCK) clocks.push_back(at);
                 if (c.log && c.log->find(kind) != std::string::npos) {
-                    logged_n = field(*c.log, "iterations=");
+                    logged_n = number_after(*c.log, "iterations=");
                 }
             });
         if (!r || clocks.size() < first + 2 || logged_n != n) {

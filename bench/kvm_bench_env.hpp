@@ -1,13 +1,19 @@
 // KvmBenchEnv: what every benchmark that runs agents on KVM shares: the KVM
 // system, libsodium, and a nucleus whose witness log chains records in memory
 // (as `rvm run` without a witness path). `error` says why the environment is
-// unusable; benchmarks then SkipWithError with it.
+// unusable; benchmarks then SkipWithError with it (skip_without). Also the
+// parser of the numbers agents log (number_after).
 #pragma once
 
+#include <benchmark/benchmark.h>
+
+#include <charconv>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "backend/kvm/kvm_system.hpp"
@@ -18,6 +24,25 @@
 #include "nucleus/witness_log.hpp"
 
 namespace rvm::bench {
+
+// Skips the benchmark with `error` if there is one; true if it did.
+inline bool skip_without(benchmark::State& state, const std::string& error) {
+    if (error.empty()) return false;
+    state.SkipWithError(error.c_str());
+    return true;
+}
+
+// The unsigned number right after `key` in `line` (an agent's log line), if
+// there is one.
+inline std::optional<std::uint64_t> number_after(std::string_view line, std::string_view key) {
+    const std::size_t at = line.find(key);
+    if (at == std::string_view::npos) return std::nullopt;
+    std::uint64_t v = 0;
+    const char* first = line.data() + at + key.size();
+    const auto [ptr, ec] = std::from_chars(first, line.data() + line.size(), v);
+    if (ec != std::errc{} || ptr == first) return std::nullopt;
+    return v;
+}
 
 struct KvmBenchEnv {
     host::SodiumHash hash;

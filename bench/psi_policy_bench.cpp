@@ -18,14 +18,12 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "host/agent_runner.hpp"
@@ -38,6 +36,8 @@
 namespace {
 
 using namespace rvm;
+using bench::number_after;
+using bench::skip_without;
 
 constexpr std::uint64_t kLoopIterations = 1ull << 29;  // ~0.2-0.5 s of dec/jnz alone on this class of machine
 constexpr std::uint64_t kBurstyCalls = 15'000;         // ~0.4 s alone at PVM's ~25 us a round trip
@@ -62,17 +62,6 @@ struct PolicyEnv : bench::KvmBenchEnv {
         return env;
     }
 };
-
-// The unsigned number after `key` in `line`, if any.
-std::optional<std::uint64_t> field(std::string_view line, std::string_view key) {
-    const auto at = line.find(key);
-    if (at == std::string_view::npos) return std::nullopt;
-    const char* first = line.data() + at + key.size();
-    std::uint64_t v = 0;
-    const auto [ptr, ec] = std::from_chars(first, line.data() + line.size(), v);
-    if (ec != std::errc() || ptr == first) return std::nullopt;
-    return v;
-}
 
 struct MixedResult {
     double steady_iter_per_s = 0;  // summed over the steady agents
@@ -122,17 +111,17 @@ MixedResult run_mixed(PolicyEnv& env, bool policy) {
     int steady = 0, bursty = 0;
     for (const auto& [p, line] : lines) {
         if (line.find("kind=decjnz") != std::string::npos) {
-            const auto it = field(line, "iterations=");
-            const auto ns = field(line, " ns=");
+            const auto it = number_after(line, "iterations=");
+            const auto ns = number_after(line, " ns=");
             if (it && ns && *ns > 0) {
                 out.steady_iter_per_s += static_cast<double>(*it) * 1e9 / static_cast<double>(*ns);
                 ++steady;
             }
         } else if (line.find("psi_stress: latency") != std::string::npos) {
-            const auto calls = field(line, "calls=");
-            const auto total = field(line, "total_ns=");
-            const auto p50 = field(line, "p50_ns=");
-            const auto p99 = field(line, "p99_ns=");
+            const auto calls = number_after(line, "calls=");
+            const auto total = number_after(line, "total_ns=");
+            const auto p50 = number_after(line, "p50_ns=");
+            const auto p99 = number_after(line, "p99_ns=");
             if (calls && total && p50 && p99 && *calls > 0) {
                 out.p50_us = std::max(out.p50_us, static_cast<double>(*p50) / 1e3);
                 out.p99_us = std::max(out.p99_us, static_cast<double>(*p99) / 1e3);
@@ -151,10 +140,7 @@ MixedResult run_mixed(PolicyEnv& env, bool policy) {
 
 void BM_PsiPolicy_Mixed(benchmark::State& state) {
     PolicyEnv& env = PolicyEnv::get();
-    if (!env.error.empty()) {
-        state.SkipWithError(env.error.c_str());
-        return;
-    }
+    if (skip_without(state, env.error)) return;
     MixedResult off, on;
     for (auto _ : state) {
         off = run_mixed(env, false);

@@ -19,6 +19,7 @@
 namespace {
 
 using namespace rvm;
+using bench::skip_without;
 
 void BM_Sched_PartitionSwitch(benchmark::State& state) {
     static bench::KvmBenchEnv env;
@@ -28,10 +29,7 @@ void BM_Sched_PartitionSwitch(benchmark::State& state) {
     const std::vector<std::uint8_t> elf;
     if (env.error.empty()) env.error = "agent_spin was not built";
 #endif
-    if (!env.error.empty()) {
-        state.SkipWithError(env.error.c_str());
-        return;
-    }
+    if (skip_without(state, env.error)) return;
     host::AgentRunner::SchedStats total;
     for (auto _ : state) {
         host::AgentRunner runner(*env.kernel, env.clock, *env.sys, {});

@@ -21,7 +21,6 @@ protected:
         host::AgentSpec s = agent_spec("probe", RVM_AGENT_RVM_ABI_PROBE_ELF);
         s.profile = host::Profile::Kernel;
         s.arg = arg;
-        s.wall_time_ns = 20'000'000'000;
         return s;
     }
 };

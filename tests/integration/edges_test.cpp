@@ -11,23 +11,8 @@
 namespace rvm::test {
 namespace {
 
-enum Role : std::uint64_t {
-    kSource = 0,
-    kRelay = 1,
-    kSink = 2,
-    kPing = 3,
-    kPong = 4,
-    kLiar = 5,
-    kVandal = 6,
-    kZSource = 7,
-    kZSink = 8,
-    kZVandal = 9
-};
-constexpr std::uint64_t kBlocking = 1ull << 40;
-
 host::AgentSpec node(const std::string& name, Role role, std::uint64_t n, bool blocking = false) {
-    host::AgentSpec s = agent_spec(name, RVM_AGENT_EDGE_NODE_ELF);
-    s.arg = n | (std::uint64_t{role} << 32) | (blocking ? kBlocking : 0);
+    host::AgentSpec s = edge_node(name, role, n, blocking);
     s.wall_time_ns = 30'000'000'000;
     return s;
 }
@@ -43,10 +28,7 @@ void ping_pong(const kvm::KvmSystem& sys, bool blocking, std::uint64_t n) {
     w.runner.start();
     w.runner.wait();
     const auto reps = w.runner.reports();
-    for (const auto& r : reps) {
-        EXPECT_EQ(r.outcome, host::Outcome::Exited) << r.name << ": " << r.fault;
-        EXPECT_EQ(r.exit_code, 0u) << r.name;
-    }
+    expect_all_exited(reps);
     const auto line = w.wait_for_line("ping", "round trips", std::chrono::milliseconds(50));
     ASSERT_TRUE(line.has_value());
     std::printf("[edges] %s: %s\n", blocking ? "blocking" : "polling", line->c_str());
@@ -81,10 +63,7 @@ TEST_F(Edges, PipelineDeliversEveryByteInOrderAndWeighsItsEdges) {
     ASSERT_TRUE(w.runner.connect(r2, sink, 65536).ok());
     w.runner.start();
     w.runner.wait();
-    for (const auto& r : w.runner.reports()) {
-        EXPECT_EQ(r.outcome, host::Outcome::Exited) << r.name << ": " << r.fault;
-        EXPECT_EQ(r.exit_code, 0u) << r.name;
-    }
+    expect_all_exited(w.runner.reports());
     EXPECT_TRUE(w.logged("sink", "sink received 20000 in order"));
     // Every edge carried the same payload bytes: sum of the message lengths.
     std::uint64_t payload = 0;
@@ -101,8 +80,7 @@ TEST_F(Edges, PipelineDeliversEveryByteInOrderAndWeighsItsEdges) {
     for (const std::string& p : proposals) std::printf("[edges] coherence: %s\n", p.c_str());
     EXPECT_FALSE(proposals.empty()) << "a pipeline is a chain of heavy edges: the engine proposes to gather it";
     // Witnessed: three edges created.
-    std::size_t created = 0;
-    for (const auto& rec : w.records()) created += rec.kind() == RVM_WK_COMMEDGE_CREATE ? 1u : 0u;
+    const std::size_t created = count_kind(w.records(), RVM_WK_COMMEDGE_CREATE);
     EXPECT_EQ(created, 3u);
 }
 
@@ -173,8 +151,7 @@ TEST_F(Edges, AnEdgeDestroyedInUseEndsBothSidesCleanly) {
             EXPECT_EQ(r.exit_code, 4u) << r.name << ": the edge went away";
         }
         EXPECT_FALSE(w.runner.destroy_edge(e.value()).ok()) << "destroyed twice";
-        std::size_t destroys = 0;
-        for (const auto& rec : w.records()) destroys += rec.kind() == RVM_WK_COMMEDGE_DESTROY ? 1u : 0u;
+        const std::size_t destroys = count_kind(w.records(), RVM_WK_COMMEDGE_DESTROY);
         EXPECT_EQ(destroys, 1u);
     }
 }
@@ -192,16 +169,12 @@ TEST_F(Edges, ZeroCopyStreamDeliversEveryChunkInPlace) {
         ASSERT_TRUE(w.runner.connect(sink, src, 4096).ok());
         w.runner.start();
         w.runner.wait();
-        for (const auto& r : w.runner.reports()) {
-            EXPECT_EQ(r.outcome, host::Outcome::Exited) << r.name << ": " << r.fault;
-            EXPECT_EQ(r.exit_code, 0u) << r.name;
-        }
+        expect_all_exited(w.runner.reports());
         const auto line = w.wait_for_line("zsink", "zsink: 200 chunks of 524288 bytes", std::chrono::milliseconds(50));
         ASSERT_TRUE(line.has_value());
         std::printf("[edges] zero-copy %s: %s\n", blocking ? "blocking" : "polling", line->c_str());
         // Witnessed: the region created for the sender and shared with the receiver.
-        std::size_t shares = 0;
-        for (const auto& rec : w.records()) shares += rec.kind() == RVM_WK_REGION_SHARE ? 1u : 0u;
+        const std::size_t shares = count_kind(w.records(), RVM_WK_REGION_SHARE);
         EXPECT_EQ(shares, 1u);
         EXPECT_EQ(w.runner.edge_reports()[0].share, 1u << 20);
     }

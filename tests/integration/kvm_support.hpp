@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -25,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -99,6 +101,70 @@ public:
     s.elf = read_agent(path);
     s.wall_time_ns = 20'000'000'000;  // a hung agent fails the test, not CTest's timeout
     return s;
+}
+
+// edge_node.c's roles (the high half of its argument's low 40 bits) and its
+// blocking bit.
+enum Role : std::uint64_t {
+    kSource = 0,
+    kRelay = 1,
+    kSink = 2,
+    kPing = 3,
+    kPong = 4,
+    kLiar = 5,
+    kVandal = 6,
+    kZSource = 7,
+    kZSink = 8,
+    kZVandal = 9
+};
+inline constexpr std::uint64_t kBlocking = 1ull << 40;
+
+// An agent_edge_node partition in `role` with count `n` (agent_spec's wall time).
+[[nodiscard]] inline host::AgentSpec edge_node(const std::string& name, Role role, std::uint64_t n,
+                                               bool blocking = false) {
+    host::AgentSpec s = agent_spec(name, RVM_AGENT_EDGE_NODE_ELF);
+    s.arg = n | (std::uint64_t{role} << 32) | (blocking ? kBlocking : 0);
+    return s;
+}
+
+// Every partition exited with `code`.
+inline void expect_all_exited(const std::vector<host::PartitionReport>& reps, std::uint64_t code = 0) {
+    for (const auto& r : reps) {
+        EXPECT_EQ(r.outcome, host::Outcome::Exited) << r.name << ": " << r.fault;
+        EXPECT_EQ(r.exit_code, code) << r.name;
+    }
+}
+
+// The unsigned number right after `key` in `line` (an agent's log line), if
+// there is one.
+[[nodiscard]] inline std::optional<std::uint64_t> number_after(std::string_view line, std::string_view key) {
+    const std::size_t at = line.find(key);
+    if (at == std::string_view::npos) return std::nullopt;
+    std::uint64_t v = 0;
+    const char* first = line.data() + at + key.size();
+    const auto [ptr, ec] = std::from_chars(first, line.data() + line.size(), v);
+    if (ec != std::errc{} || ptr == first) return std::nullopt;
+    return v;
+}
+
+// Witness records of `kind`.
+[[nodiscard]] inline std::size_t count_kind(const std::vector<WitnessRecord>& recs, std::uint8_t kind) {
+    std::size_t n = 0;
+    for (const auto& r : recs) n += r.kind() == kind ? 1u : 0u;
+    return n;
+}
+
+// Witnessed transitions of `pid` into `to`.
+[[nodiscard]] inline std::size_t transitions_to(const std::vector<WitnessRecord>& recs, PartitionId pid,
+                                                PartitionState to) {
+    std::size_t n = 0;
+    for (const auto& r : recs) {
+        if (r.kind() == RVM_WK_PARTITION_STATE && r.subject() == pid.raw() &&
+            ((r.flags() >> 16) & 0xffu) == static_cast<std::uint8_t>(to)) {
+            ++n;
+        }
+    }
+    return n;
 }
 
 // libsodium is initialized before the first key is drawn.

@@ -12,18 +12,6 @@ namespace {
 
 class PsiAgent : public KvmTest {};
 
-// Witnessed transitions of `pid` into `to`.
-std::size_t transitions_to(const std::vector<WitnessRecord>& recs, PartitionId pid, PartitionState to) {
-    std::size_t n = 0;
-    for (const auto& r : recs) {
-        if (r.kind() == RVM_WK_PARTITION_STATE && r.subject() == pid.raw() &&
-            ((r.flags() >> 16) & 0xffu) == static_cast<std::uint8_t>(to)) {
-            ++n;
-        }
-    }
-    return n;
-}
-
 TEST_F(PsiAgent, AllChecksPass) {
     AgentWorld w(sys());
     (void)w.add(agent_spec("psi", RVM_AGENT_PSI_ELF));

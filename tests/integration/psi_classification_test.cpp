@@ -10,14 +10,26 @@ namespace {
 
 class PsiClassification : public KvmTest {};
 
-TEST_F(PsiClassification, ComputeIsActiveAndAHypercallStormIsTransitioning) {
-    AgentWorld w(sys());
+// The indices of the two partitions add_storm_and_spin adds.
+struct StormAndSpin {
+    std::size_t storm;
+    std::size_t spin;
+};
+
+// A hypercall storm ("storm") and a compute loop ("spin"), in that order.
+StormAndSpin add_storm_and_spin(AgentWorld& w) {
     host::AgentSpec storm = agent_spec("storm", RVM_AGENT_NULL_ELF);
     storm.arg = 20'000;  // ~0.5 s of back-to-back hypercalls on PVM, far less on VT-x
     const std::size_t s = w.add(storm);
     host::AgentSpec spin = agent_spec("spin", RVM_AGENT_SPIN_ELF);
     spin.wall_time_ns = 300'000'000;  // a pure compute loop with no exits but the host's own
     const std::size_t c = w.add(spin);
+    return {s, c};
+}
+
+TEST_F(PsiClassification, ComputeIsActiveAndAHypercallStormIsTransitioning) {
+    AgentWorld w(sys());
+    const auto [s, c] = add_storm_and_spin(w);
     w.runner.start();
     w.runner.wait();
     const auto reps = w.runner.reports();
@@ -38,21 +50,10 @@ TEST_F(PsiClassification, ComputeIsActiveAndAHypercallStormIsTransitioning) {
     EXPECT_LT(reps[s].psi.cpu_permille, 1000u);
 }
 
-}  // namespace
-}  // namespace rvm::test
-
-namespace rvm::test {
-namespace {
-
 TEST_F(PsiClassification, PolicyHoldsBackTheStormNotTheComputeLoop) {
     AgentWorld w(sys());
     w.runner.set_psi_policy(true);
-    host::AgentSpec storm = agent_spec("storm", RVM_AGENT_NULL_ELF);
-    storm.arg = 20'000;
-    const std::size_t s = w.add(storm);
-    host::AgentSpec spin = agent_spec("spin", RVM_AGENT_SPIN_ELF);
-    spin.wall_time_ns = 300'000'000;
-    const std::size_t c = w.add(spin);
+    const auto [s, c] = add_storm_and_spin(w);
     w.runner.start();
     w.runner.wait();
     const auto reps = w.runner.reports();

@@ -8,7 +8,6 @@
 // guests write their reports without exits and the host takes the latest
 // each epoch; the aggregate must come out the same. Rates are printed, not
 // asserted (bench/ measures performance).
-#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -34,15 +33,7 @@ PsiGuestReport psi_stress_report(std::uint64_t handle, std::uint64_t i) {
 }
 
 // "psi_stress: N updates in X ns (Y/s)" -> X, or 0 if the line does not parse.
-std::uint64_t elapsed_ns(std::string_view line) {
-    const std::string_view key = "updates in ";
-    const auto at = line.find(key);
-    if (at == std::string_view::npos) return 0;
-    const char* first = line.data() + at + key.size();
-    std::uint64_t ns = 0;
-    const auto [ptr, ec] = std::from_chars(first, line.data() + line.size(), ns);
-    return ec == std::errc() && ptr != first ? ns : 0;
-}
+std::uint64_t elapsed_ns(std::string_view line) { return number_after(line, "updates in ").value_or(0); }
 
 class PsiStress : public KvmTest {};
 

@@ -65,11 +65,8 @@ TEST_F(Scheduler, ADeadlineTaskKeepsItsDeadlinesAmongHogs) {
     EXPECT_NE(rvm.find("15 jobs, 0 missed"), std::string::npos) << rvm;
     // Witnessed: the switch to Reflex when the critical task arrived, and the
     // per-epoch batches (not one record per context switch).
-    std::size_t modes = 0, epochs = 0;
-    for (const auto& r : recs) {
-        modes += r.kind() == RVM_WK_MODE_SWITCH ? 1u : 0u;
-        epochs += r.kind() == RVM_WK_SCHED_EPOCH ? 1u : 0u;
-    }
+    const std::size_t modes = count_kind(recs, RVM_WK_MODE_SWITCH);
+    const std::size_t epochs = count_kind(recs, RVM_WK_SCHED_EPOCH);
     EXPECT_GE(modes, 1u);
     EXPECT_GE(epochs, 10u);
 }
@@ -121,19 +118,12 @@ TEST_F(Scheduler, ATaskWaitingInTheHostGivesItsCpuAway) {
     SchedConfig cfg;
     cfg.cpus = 1;
     ASSERT_TRUE(w.runner.enable_scheduler(cfg).ok());
-    host::AgentSpec src = agent_spec("source", RVM_AGENT_EDGE_NODE_ELF);
-    src.arg = 5'000 | (std::uint64_t{0} << 32) | (std::uint64_t{1} << 40);
-    host::AgentSpec sink = agent_spec("sink", RVM_AGENT_EDGE_NODE_ELF);
-    sink.arg = 5'000 | (std::uint64_t{2} << 32) | (std::uint64_t{1} << 40);
-    const std::size_t a = w.add(src);
-    const std::size_t b = w.add(sink);
+    const std::size_t a = w.add(edge_node("source", kSource, 5'000, true));
+    const std::size_t b = w.add(edge_node("sink", kSink, 5'000, true));
     ASSERT_TRUE(w.runner.connect(a, b, 4096).ok());
     w.runner.start();
     w.runner.wait();
-    for (const auto& r : w.runner.reports()) {
-        EXPECT_EQ(r.outcome, host::Outcome::Exited) << r.name << ": " << r.fault;
-        EXPECT_EQ(r.exit_code, 0u) << r.name;
-    }
+    expect_all_exited(w.runner.reports());
     EXPECT_TRUE(w.logged("sink", "sink received 5000 in order"));
 }
 

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -16,14 +15,12 @@
 #include <vector>
 
 #include "coherence/min_cut.hpp"
+#include "support/seed.hpp"
 
 namespace rvm::coherence {
 namespace {
 
-std::uint64_t test_seed() {
-    const char* s = std::getenv("RVM_SEED");
-    return s != nullptr ? std::strtoull(s, nullptr, 0) : 0xC07E5EEDULL;
-}
+std::uint64_t test_seed() { return test::seed_from_env(0xC07E5EEDULL); }
 
 CompactGraph random_graph(std::mt19937_64& rng, std::uint32_t n, double p, bool integer_weights) {
     CompactGraph g;

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -16,12 +15,11 @@
 // The guest SDK's ring header is freestanding and works on the host as well.
 #include <rvm/edge.h>
 
+#include "support/seed.hpp"
+
 namespace {
 
-std::uint64_t seed_from_env(std::uint64_t fallback) {
-    const char* s = std::getenv("RVM_SEED");
-    return s != nullptr ? std::strtoull(s, nullptr, 0) : fallback;
-}
+using rvm::test::seed_from_env;
 
 std::uint32_t status_of(rvm_ret_t r) { return rvm_error_status(r); }
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -16,9 +15,12 @@
 #include "nucleus/psi.hpp"
 #include "nucleus/psi_engine.hpp"
 #include "nucleus/psi_policy.hpp"
+#include "support/seed.hpp"
 
 namespace rvm {
 namespace {
+
+using test::seed_from_env;
 
 constexpr std::uint64_t kEpochNs = 100'000'000;  // 100 ms
 
@@ -557,11 +559,6 @@ TEST_F(PsiEngineTest, FullTables) {
 }
 
 // ---------------------------------------------------------------- randomized
-
-std::uint64_t seed_from_env(std::uint64_t fallback) {
-    const char* s = std::getenv("RVM_SEED");
-    return s != nullptr ? std::strtoull(s, nullptr, 0) : fallback;
-}
 
 __extension__ typedef unsigned __int128 u128;
 

@@ -5,22 +5,18 @@
 // really held. Seed: RVM_SEED or the fixed default; printed on failure.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <memory>
 #include <random>
 #include <vector>
 
+#include "support/seed.hpp"
 #include "support/world.hpp"
 
 namespace rvm {
 namespace {
 
+using test::seed_from_env;
 using test::World;
-
-std::uint64_t seed_from_env(std::uint64_t fallback) {
-    const char* s = std::getenv("RVM_SEED");
-    return s != nullptr ? std::strtoull(s, nullptr, 0) : fallback;
-}
 
 class Fuzzer {
 public:

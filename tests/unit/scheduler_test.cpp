@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <random>
@@ -14,16 +13,14 @@
 #include <vector>
 
 #include "nucleus/scheduler.hpp"
+#include "support/seed.hpp"
 
 namespace rvm {
 namespace {
 
-constexpr std::uint64_t kMs = 1'000'000;
+using test::seed_from_env;
 
-std::uint64_t seed_from_env(std::uint64_t fallback) {
-    const char* s = std::getenv("RVM_SEED");
-    return s != nullptr ? std::strtoull(s, nullptr, 0) : fallback;
-}
+constexpr std::uint64_t kMs = 1'000'000;
 
 std::unique_ptr<Scheduler> make(const SchedConfig& c = {}) {
     auto s = std::make_unique<Scheduler>();
