@@ -6,10 +6,12 @@
 // coherence score; the spectral sparsifier (its achieved epsilon is a counter).
 #include <benchmark/benchmark.h>
 
+#include <Eigen/Dense>
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/stoer_wagner_min_cut.hpp>
 #include <boost/property_map/property_map.hpp>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <random>
 #include <vector>
@@ -105,6 +107,26 @@ void BM_GraphUpdate(benchmark::State& state) {
 }
 BENCHMARK(BM_GraphUpdate)->Arg(1000)->Unit(benchmark::kMicrosecond);
 
+// Baseline: the same epoch with a std::map keyed by the vertex pair (the
+// obvious container): accumulate the observations, then decay and drop.
+void BM_Baseline_GraphUpdateStdMap(benchmark::State& state) {
+    const auto n = static_cast<std::uint32_t>(state.range(0));
+    const CompactGraph& shape = graph_of(n);
+    std::map<std::pair<std::uint32_t, std::uint32_t>, double> w, pending;
+    for (auto _ : state) {
+        for (const auto& e : shape.edges) pending[{std::min(e.u, e.v), std::max(e.u, e.v)}] += e.weight;
+        for (auto it = w.begin(); it != w.end();) {
+            it->second *= 0.95;
+            it = it->second < 1e-6 ? w.erase(it) : std::next(it);
+        }
+        for (const auto& [k, v] : pending) w[k] += v;
+        pending.clear();
+    }
+    state.counters["edges"] = static_cast<double>(w.size());
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(shape.edges.size()));
+}
+BENCHMARK(BM_Baseline_GraphUpdateStdMap)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
 void BM_Coherence(benchmark::State& state) {
     const CompactGraph& g = graph_of(static_cast<std::uint32_t>(state.range(0)));
     rvm::coherence::CoherenceOptions o;
@@ -118,6 +140,27 @@ void BM_Coherence(benchmark::State& state) {
     state.SetLabel(state.range(1) != 0 ? "exact" : "jl128");
 }
 BENCHMARK(BM_Coherence)->Args({64, 1})->Args({1000, 1})->Args({1000, 0})->Unit(benchmark::kMicrosecond);
+
+// Baseline: the textbook route to the same mean effective resistance -- the
+// Laplacian's dense pseudo-inverse (Eigen complete orthogonal decomposition).
+void BM_Baseline_CoherenceDensePinv(benchmark::State& state) {
+    const CompactGraph& g = graph_of(static_cast<std::uint32_t>(state.range(0)));
+    const auto n = static_cast<Eigen::Index>(g.ids.size());
+    for (auto _ : state) {
+        Eigen::MatrixXd l = Eigen::MatrixXd::Zero(n, n);
+        for (const auto& e : g.edges) {
+            const auto u = static_cast<Eigen::Index>(e.u), v = static_cast<Eigen::Index>(e.v);
+            l(u, u) += e.weight, l(v, v) += e.weight, l(u, v) -= e.weight, l(v, u) -= e.weight;
+        }
+        const Eigen::MatrixXd pinv = l.completeOrthogonalDecomposition().pseudoInverse();
+        double sum = 0.0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            for (Eigen::Index j = i + 1; j < n; ++j) sum += pinv(i, i) + pinv(j, j) - 2.0 * pinv(i, j);
+        }
+        sink = 1.0 / (1.0 + sum / (static_cast<double>(n) * static_cast<double>(n - 1) / 2.0));
+    }
+}
+BENCHMARK(BM_Baseline_CoherenceDensePinv)->Arg(64)->Unit(benchmark::kMicrosecond);
 
 // Sparsify a dense-ish graph; the audit runs once, outside the timing.
 void BM_Sparsify(benchmark::State& state) {
@@ -141,5 +184,33 @@ void BM_Sparsify(benchmark::State& state) {
     state.SetLabel(h->exact_resistances ? "exact R" : "JL R");
 }
 BENCHMARK(BM_Sparsify)->Args({200, 160})->Args({1000, 200})->Unit(benchmark::kMillisecond);
+
+// Baseline: keeping the same share of edges uniformly at random (reweighted
+// by the inverse keep rate) -- cheap, but with no spectral guarantee; the
+// audit's epsilon says what the resistance sampling buys.
+void BM_Baseline_SparsifyUniform(benchmark::State& state) {
+    const auto n = static_cast<std::uint32_t>(state.range(0));
+    const CompactGraph g = connected_random_graph(n, static_cast<double>(state.range(1)), 0x5A + n);
+    rvm::coherence::SparsifierOptions o;
+    o.epsilon = 0.5;
+    const double keep =
+        static_cast<double>(rvm::coherence::sparsify(g, o)->graph.edges.size()) / static_cast<double>(g.edges.size());
+    std::mt19937_64 rng(7);
+    std::bernoulli_distribution take(keep);
+    CompactGraph h;
+    for (auto _ : state) {
+        h = CompactGraph{};
+        h.ids = g.ids;
+        for (const auto& e : g.edges) {
+            if (take(rng)) h.edges.push_back({e.u, e.v, e.weight / keep});
+        }
+        sink = static_cast<double>(h.edges.size());
+    }
+    rvm::coherence::AuditOptions ao;
+    ao.spectral_max_vertices = 1000;
+    state.counters["edges_out"] = static_cast<double>(h.edges.size());
+    state.counters["eps"] = rvm::coherence::audit_sparsifier(g, h, ao).epsilon_achieved;
+}
+BENCHMARK(BM_Baseline_SparsifyUniform)->Args({200, 160})->Args({1000, 200})->Unit(benchmark::kMillisecond);
 
 }  // namespace

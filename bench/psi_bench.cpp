@@ -278,4 +278,19 @@ void BM_PsiPage_HostExchange(benchmark::State& state) {
 }
 BENCHMARK(BM_PsiPage_HostExchange);
 
+// Baseline for the exchange: the same five fields read and written with plain
+// loads and stores (no counters, no retries, no checks).
+void BM_Baseline_PsiPagePlainExchange(benchmark::State& state) {
+    std::uint64_t t = 0;
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(&g_page);
+        const std::uint64_t r = g_page.guest_ratio_ppm, c = g_page.committed, d = g_page.deferred;
+        benchmark::DoNotOptimize(r + c + d);
+        g_page.host_ratio_ppm = r;
+        g_page.timestamp_ns = ++t;
+        benchmark::ClobberMemory();
+    }
+}
+BENCHMARK(BM_Baseline_PsiPagePlainExchange);
+
 }  // namespace
