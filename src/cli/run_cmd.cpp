@@ -137,7 +137,7 @@ int RunCommand::run() const {
         }
     }
     runner.set_psi_policy(m.run.psi_policy);
-    if (m.run.coherence) runner.enable_coherence();
+    if (m.run.coherence) runner.enable_coherence(m.run.reshape);
     if (m.run.rvm_scheduler) {
         SchedConfig cfg;
         const long online = sysconf(_SC_NPROCESSORS_ONLN);
@@ -158,6 +158,9 @@ int RunCommand::run() const {
     });
     const auto reports = runner.reports();
     const auto edge_reports = runner.edge_reports();
+    const auto reshapes = runner.reshapes();
+    std::vector<unsigned> cells;
+    for (std::size_t i = 0; i < reports.size(); ++i) cells.push_back(runner.cell_of(i));
     const std::string stats_doc = host::stats_json(reports, runner.psi().host_view());
     runner.destroy_all();
     print_summary(reports);
@@ -168,6 +171,11 @@ int RunCommand::run() const {
             fmt::print("{:<16} {:<16} {:>10} {:>12} {:>14} {:>14.0f}\n", e.from, e.to, e.capacity, e.messages, e.bytes,
                        e.weight);
         }
+    }
+    if (m.run.reshape) {
+        fmt::print("\ncells (VMs) at the end, after {} live reshape(s):", reshapes.size());
+        for (std::size_t i = 0; i < reports.size(); ++i) fmt::print(" {}={}", reports[i].name, cells[i]);
+        fmt::print("\n");
     }
     if (!stats_.empty()) {
         const auto* b = reinterpret_cast<const std::uint8_t*>(stats_doc.data());  // SAFETY: viewing chars as bytes

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstring>
 
@@ -41,26 +42,27 @@ Result<void, std::string> check_spec(const AgentSpec& s) {
     return {};
 }
 
-// Maps the agent's address space (abi/agent.h) and records which ranges a
-// hypercall may read or write.
+// Maps the agent's address space (abi/agent.h) -- virtual addresses as the
+// ABI says, guest-physical at `base` + the same offset -- and records which
+// ranges a hypercall may read or write.
 // `user`: the agent profile's U bit (the kernel profile maps supervisor-only).
-bool map_agent(kvm::PageTableBuilder& pt, const AgentLayout& l, const kvm::ElfImage& img, bool user, std::uint64_t& cr3,
-               std::vector<GuestRange>& ranges) {
-    bool ok = pt.map(RVM_INFO_VA, RVM_INFO_VA, kPage, {false, false, user});
-    ok = ok && pt.map(RVM_TSS_VA, l.tss_gpa, kPage, {false, false, false});  // supervisor-only
+bool map_agent(kvm::PageTableBuilder& pt, const AgentLayout& l, const kvm::ElfImage& img, bool user, std::uint64_t base,
+               std::uint64_t& cr3, std::vector<GuestRange>& ranges) {
+    bool ok = pt.map(RVM_INFO_VA, base + RVM_INFO_VA, kPage, {false, false, user});
+    ok = ok && pt.map(RVM_TSS_VA, base + l.tss_gpa, kPage, {false, false, false});  // supervisor-only
     ranges.push_back({RVM_INFO_VA, RVM_INFO_VA + kPage, false, false});
     for (std::size_t i = 0; i < img.count; ++i) {
         const kvm::ElfSegment& s = img.segments[i];
         const std::uint64_t start = s.vaddr & ~(kPage - 1);
         const std::uint64_t end = (s.vaddr + s.memsz + kPage - 1) & ~(kPage - 1);
-        ok = ok && pt.map(start, start, end - start, {s.write, s.exec, user});
+        ok = ok && pt.map(start, base + start, end - start, {s.write, s.exec, user});
         ranges.push_back({start, end, s.write, s.exec});
     }
     if (l.heap_end() > l.heap_start()) {
-        ok = ok && pt.map(l.heap_start(), l.heap_start(), l.heap_end() - l.heap_start(), {true, false, user});
+        ok = ok && pt.map(l.heap_start(), base + l.heap_start(), l.heap_end() - l.heap_start(), {true, false, user});
         ranges.push_back({l.heap_start(), l.heap_end(), true, false});
     }
-    ok = ok && pt.map(l.stack_region(), l.stack_region(), l.memory - l.stack_region(), {true, false, user});
+    ok = ok && pt.map(l.stack_region(), base + l.stack_region(), l.memory - l.stack_region(), {true, false, user});
     ranges.push_back({l.stack_region(), l.memory, true, false});
     cr3 = pt.root();
     return ok;
@@ -78,8 +80,14 @@ const char* outcome_name(Outcome o) {
     return "?";
 }
 
-AgentPartition::AgentPartition(AgentSpec s, PartitionId p, AgentLayout l, kvm::GuestRam r)
-    : spec(std::move(s)), id(p), layout(l), ram(std::move(r)), limiter(spec.log_rate) {
+AgentPartition::AgentPartition(AgentSpec s, PartitionId p, AgentLayout l, kvm::GuestRam r, std::shared_ptr<Cell> c)
+    : spec(std::move(s)),
+      id(p),
+      layout(l),
+      ram(std::move(r)),
+      gpa_base(partition_gpa_base(p)),
+      cell(std::move(c)),
+      limiter(spec.log_rate) {
     slot_used.assign(spec.max_tasks, false);
 }
 
@@ -89,14 +97,47 @@ AgentPartition::~AgentPartition() {
     for (auto& t : tasks) {
         if (t->thread.joinable()) t->thread.join();
     }
-    tasks.clear();  // vCPUs before the VM, the VM before its memory
-    vm.reset();
+    tasks.clear();  // vCPUs before the cell, the cell's memslots before the memory
+    if (cell) (void)cell->drop(id.raw());
+    cell.reset();
 }
 
 void AgentPartition::kick_all() {
     std::lock_guard<std::mutex> g(mu);
     for (auto& t : tasks) t->vcpu->kick();
     cv.notify_all();
+}
+
+void AgentPartition::enter_vcpu() {
+    std::unique_lock<std::mutex> g(gate_mu_);
+    gate_cv_.wait(g, [&] { return !held_; });
+    ++inside_;
+}
+
+void AgentPartition::leave_vcpu() {
+    {
+        std::lock_guard<std::mutex> g(gate_mu_);
+        --inside_;
+    }
+    gate_cv_.notify_all();
+}
+
+bool AgentPartition::hold(std::uint64_t timeout_ns) {
+    {
+        std::lock_guard<std::mutex> g(gate_mu_);
+        held_ = true;
+    }
+    kick_all();
+    std::unique_lock<std::mutex> g(gate_mu_);
+    return gate_cv_.wait_for(g, std::chrono::nanoseconds(timeout_ns), [&] { return inside_ == 0; });
+}
+
+void AgentPartition::release() {
+    {
+        std::lock_guard<std::mutex> g(gate_mu_);
+        held_ = false;
+    }
+    gate_cv_.notify_all();
 }
 
 Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kernel& kernel, std::mutex& kernel_mu,
@@ -128,28 +169,25 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
                   (kvm::PageTableBuilder::table_pages_for(spec.memory) + 1 + std::uint64_t{4} * RVM_EDGE_MAX) * kPage;
     l.tss_gpa = l.table_end;
 
-    auto ram = kvm::GuestRam::create(l.ram_size(), spec.name.c_str());
-    if (!ram) return err(fmt::format("guest memory: {}", kvm::describe(ram.error())));
-    if (!kvm::load_elf(img.value(), spec.elf, ram.value().bytes())) return err(std::string("agent image does not fit"));
-    std::uint64_t cr3 = 0;
-    std::vector<GuestRange> ranges;
     const bool kernel_profile = spec.profile == Profile::Kernel;
     if (kernel_profile && !sys.msr_exits()) {
         return err(std::string("the kernel profile is not supported on this host: KVM lacks user-space MSR exits"));
     }
-    auto pt = std::make_unique<kvm::PageTableBuilder>(ram.value().bytes(), l.table_base, l.table_end);
-    // Later mappings reach outside RAM: zero-copy regions in the upper half
-    // of the partition's space, edge windows in the edge area above it.
-    pt->set_gpa_limit(RVM_EDGE_AREA_VA + std::uint64_t{RVM_EDGE_MAX} * RVM_EDGE_SLOT_SIZE);
-    if (!map_agent(*pt, l, img.value(), !kernel_profile, cr3, ranges)) {
-        return err(std::string("page tables do not fit"));
+    auto ram = kvm::GuestRam::create(l.ram_size(), spec.name.c_str());
+    if (!ram) return err(fmt::format("guest memory: {}", kvm::describe(ram.error())));
+    if (!kvm::load_elf(img.value(), spec.elf, ram.value().bytes())) return err(std::string("agent image does not fit"));
+    auto cell = Cell::create(sys);
+    if (!cell) return err(cell.error());
+    if (kernel_profile) {
+        const auto m = cell.value()->vm().route_msrs(RVM_PSI_STATE_MSR, RVM_PSI_CTRL_MSR - RVM_PSI_STATE_MSR + 1);
+        if (!m) return err(fmt::format("Ψ MSRs: {}", kvm::describe(m.error())));
     }
 
     // The nucleus owns the guest-physical layout: the partition's RAM is a
     // region its buddy allocator places (the first region of an empty space
-    // lands at gpa 0, which the identity-mapped agent layout relies on).
+    // lands at 0, which the agent layout relies on); the host places the
+    // whole space at partition_gpa_base (cell.hpp).
     PartitionId pid;
-    std::uint64_t ram_gpa = 0;
     {
         std::lock_guard<std::mutex> g(kernel_mu);
         // Twice the RAM: the upper half is where the nucleus places regions
@@ -163,11 +201,11 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
         const Region* region = r ? kernel.state().regions.get(r.value()) : nullptr;
         if (region == nullptr || region->gpa != 0) {
             (void)kernel.destroy_partition(pid);
-            return err(std::string("nucleus could not place the partition's memory at guest-physical 0"));
+            return err(std::string("nucleus could not place the partition's memory at the start of its space"));
         }
-        ram_gpa = region->gpa;
     }
-    std::unique_ptr<AgentPartition> part(new AgentPartition(spec, pid, l, std::move(ram.value())));
+    std::unique_ptr<AgentPartition> part(
+        new AgentPartition(spec, pid, l, std::move(ram.value()), std::move(cell.value())));
     // From here on, a failure destroys the nucleus partition again.
     const auto fail_with = [&](std::string why) -> Result<std::unique_ptr<AgentPartition>, std::string> {
         part.reset();
@@ -175,6 +213,15 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
         (void)kernel.destroy_partition(pid);
         return err(std::move(why));
     };
+    std::uint64_t cr3 = 0;
+    std::vector<GuestRange> ranges;
+    auto pt = std::make_unique<kvm::PageTableBuilder>(part->ram.bytes(), l.table_base, l.table_end, part->gpa_base);
+    // Later mappings reach outside RAM: zero-copy regions in the upper half
+    // of the partition's space, edge windows in the host-wide edge area.
+    pt->set_gpa_limit(kGpaTop);
+    if (!map_agent(*pt, l, img.value(), !kernel_profile, part->gpa_base, cr3, ranges)) {
+        return fail_with(std::string("page tables do not fit"));
+    }
     part->memory = std::make_unique<AgentMemory>(part->ram.bytes().first(l.memory), std::move(ranges));
     part->entry = img.value().entry;
     part->start_ns = now_ns;
@@ -198,15 +245,9 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     std::memcpy(part->ram.bytes().data() + RVM_INFO_VA, &info, sizeof info);
     part->tss_limit_ = kvm::write_agent_tss(part->ram.bytes().subspan(l.tss_gpa).first<4096>(), RVM_HC_PORT);
 
-    auto vm = kvm::KvmVm::create(sys);
-    if (!vm) return fail_with(fmt::format("VM: {}", kvm::describe(vm.error())));
-    part->vm = std::make_unique<kvm::KvmVm>(std::move(vm.value()));
-    const auto slot = part->vm->add_memslot(0, ram_gpa, part->ram);
-    if (!slot) return fail_with(fmt::format("memslot: {}", kvm::describe(slot.error())));
-    if (kernel_profile) {
-        const auto m = part->vm->route_msrs(RVM_PSI_STATE_MSR, RVM_PSI_CTRL_MSR - RVM_PSI_STATE_MSR + 1);
-        if (!m) return fail_with(fmt::format("Ψ MSRs: {}", kvm::describe(m.error())));
-    }
+    part->maps.push_back(MemMap{part->gpa_base, &part->ram, 0, part->ram.size(), true});
+    const auto slots = part->cell->set_maps(pid.raw(), part->maps);
+    if (!slots) return fail_with(slots.error());
 
     for (std::uint32_t i = 0; i < spec.tasks; ++i) {
         TaskId t;
@@ -232,24 +273,30 @@ Result<void, std::string> AgentPartition::attach_edge(const EdgeLink& link, bool
     // Each side writes only what it owns: the sender its tx page and data,
     // the receiver its rx page. The page tables say so, and so do the
     // memslots (read-only where the side does not own the memory).
-    if (!pt_->map(w, w, owned, {sender, false, user}) ||
-        !pt_->map(w + RVM_EDGE_RX_OFFSET(link.capacity), w + RVM_EDGE_RX_OFFSET(link.capacity), kPage,
-                  {!sender, false, user})) {
+    const std::uint64_t rx = RVM_EDGE_RX_OFFSET(link.capacity);
+    if (!pt_->map(w, edge_gpa(link.id), owned, {sender, false, user}) ||
+        !pt_->map(w + rx, edge_gpa(link.id) + rx, kPage, {!sender, false, user})) {
         return err(std::string("edge window: page tables full"));
     }
-    const auto a = vm->add_memslot(1 + 3 * k, w, link.window, 0, owned, !sender);
-    if (!a) return err(fmt::format("edge memslot: {}", kvm::describe(a.error())));
-    const auto b = vm->add_memslot(2 + 3 * k, w + RVM_EDGE_RX_OFFSET(link.capacity), link.window,
-                                   RVM_EDGE_RX_OFFSET(link.capacity), kPage, sender);
-    if (!b) return err(fmt::format("edge memslot: {}", kvm::describe(b.error())));
+    const std::uint64_t eg = edge_gpa(link.id);
+    std::vector<MemMap> add{MemMap{eg, &link.window, 0, owned, sender},
+                            MemMap{eg + RVM_EDGE_RX_OFFSET(link.capacity), &link.window,
+                                   RVM_EDGE_RX_OFFSET(link.capacity), kPage, !sender}};
     if (link.share) {
         const std::uint64_t bytes = link.share->size();
         if (share_gpa < ram.size() || share_gpa + bytes > RVM_EDGE_AREA_VA ||
-            !pt_->map(share_gpa, share_gpa, bytes, {sender, false, user})) {
+            !pt_->map(share_gpa, gpa_base + share_gpa, bytes, {sender, false, user})) {
             return err(std::string("zero-copy region: page tables full or placed over RAM"));
         }
-        const auto c = vm->add_memslot(3 + 3 * k, share_gpa, *link.share, 0, bytes, !sender);
-        if (!c) return err(fmt::format("zero-copy memslot: {}", kvm::describe(c.error())));
+        add.push_back(MemMap{gpa_base + share_gpa, &*link.share, 0, bytes, sender});
+    }
+    {
+        std::lock_guard<std::mutex> g(mu);
+        std::vector<MemMap> next = maps;
+        next.insert(next.end(), add.begin(), add.end());
+        const auto r = cell->set_maps(id.raw(), next);
+        if (!r) return err(fmt::format("edge memslots: {}", r.error()));
+        maps = std::move(next);
     }
     rvm_edge_entry e{};
     e.cap = cap.raw();
@@ -272,10 +319,11 @@ Result<void, std::string> AgentPartition::attach_edge(const EdgeLink& link, bool
 
 Result<AgentTask*, std::string> AgentPartition::add_task(TaskId tid, std::uint64_t rip, std::uint64_t arg) {
     std::lock_guard<std::mutex> g(mu);
+    if (reshaping) return err(std::string("the partition is moving to another cell"));
     std::uint32_t s = 0;
     while (s < slot_used.size() && slot_used[s]) ++s;
     if (s == slot_used.size()) return err(std::string("no free task stack"));
-    auto vcpu = kvm::KvmVcpu::create(*vm, static_cast<std::uint32_t>(tasks.size()));
+    auto vcpu = kvm::KvmVcpu::create(cell->vm(), cell->next_vcpu_id());
     if (!vcpu) return err(fmt::format("vCPU: {}", kvm::describe(vcpu.error())));
     kvm::AgentStart start;
     start.supervisor = spec.profile == Profile::Kernel;

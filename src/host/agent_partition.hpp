@@ -19,6 +19,7 @@
 #include "backend/kvm/page_tables.hpp"
 #include "host/agent_calls.hpp"
 #include "host/agent_memory.hpp"
+#include "host/cell.hpp"
 #include "nucleus/kernel.hpp"
 
 namespace rvm::host {
@@ -85,7 +86,13 @@ public:
     const AgentLayout layout;
 
     kvm::GuestRam ram;
-    std::unique_ptr<kvm::KvmVm> vm;
+    // Where its guest-physical space sits host-wide (cell.hpp), and the cell
+    // (VM) it lives in now: its own at first, another after a reshape.
+    const std::uint64_t gpa_base;
+    std::shared_ptr<Cell> cell;
+    // What it maps (guarded by mu): its RAM, its edge windows and zero-copy
+    // regions; a cell it joins maps the same.
+    std::vector<MemMap> maps;
     std::unique_ptr<AgentMemory> memory;
     rvm_info info{};
     std::uint64_t entry = 0;
@@ -98,6 +105,7 @@ public:
     std::vector<bool> slot_used;
     std::atomic<bool> stop{false};
     std::atomic<bool> suspended{false};
+    bool reshaping = false;  // (mu) moving between cells: no new task may start
     // Ψ policy: the partition's vCPUs stay out of the guest until this time
     // (monotonic ns) -- the duty cycle that enforces its CPU allowance.
     std::atomic<std::uint64_t> throttle_until{0};
@@ -120,6 +128,16 @@ public:
 
     void kick_all();
 
+    // Live reshaping: while held, no task thread touches its vCPU (run,
+    // set_result, complete_msr: enter_vcpu / leave_vcpu around each), so
+    // the vCPUs can be recreated in another VM. hold() kicks every vCPU out
+    // of the guest and waits until none is inside; false if that took longer
+    // than `timeout_ns` (still held: release()).
+    void enter_vcpu();
+    void leave_vcpu();
+    [[nodiscard]] bool hold(std::uint64_t timeout_ns);
+    void release();
+
     // Maps CommEdge `link` into this partition as its next edge (abi/agent.h):
     // page tables and memslots writable only where this side owns the window,
     // and an entry in the info page's edge table. Before or while running.
@@ -130,7 +148,12 @@ public:
     std::uint32_t edge_count = 0;
 
 private:
-    AgentPartition(AgentSpec s, PartitionId p, AgentLayout l, kvm::GuestRam r);
+    std::mutex gate_mu_;
+    std::condition_variable gate_cv_;
+    bool held_ = false;
+    std::uint32_t inside_ = 0;
+
+    AgentPartition(AgentSpec s, PartitionId p, AgentLayout l, kvm::GuestRam r, std::shared_ptr<Cell> c);
     std::uint64_t cr3_ = 0;
     std::uint32_t tss_limit_ = 0;
     std::unique_ptr<kvm::PageTableBuilder> pt_;  // kept: edge windows are mapped later

@@ -11,6 +11,7 @@
 #include <array>
 #include <chrono>
 #include <limits>
+#include <set>
 #include <thread>
 
 #include "abi/agent.h"
@@ -20,6 +21,43 @@
 #include "host/task_loop.hpp"
 
 namespace rvm::host {
+
+namespace {
+
+// A task's vCPU as the task loop sees it: every use passes the partition's
+// reshape gate, so a reshape can recreate the vCPU while no thread is in it.
+class GatedVcpu {
+public:
+    GatedVcpu(AgentPartition& p, kvm::KvmVcpu& v) : p_(p), v_(v) {}
+    Result<backend::VcpuExit, backend::BackendError> run() {
+        p_.enter_vcpu();
+        auto r = v_.run();
+        p_.leave_vcpu();
+        return r;
+    }
+    Result<void, backend::BackendError> set_result(std::uint64_t rax) {
+        p_.enter_vcpu();
+        auto r = v_.set_result(rax);
+        p_.leave_vcpu();
+        return r;
+    }
+    void complete_msr(std::uint64_t value, bool gp) {
+        p_.enter_vcpu();
+        v_.complete_msr(value, gp);
+        p_.leave_vcpu();
+    }
+    void kick() { v_.kick(); }
+    void thread_done() { v_.thread_done(); }
+
+private:
+    AgentPartition& p_;
+    kvm::KvmVcpu& v_;
+};
+static_assert(backend::Vcpu<GatedVcpu>);
+
+constexpr std::uint64_t kHoldTimeoutNs = 1'000'000'000;
+
+}  // namespace
 
 AgentRunner::AgentRunner(Kernel& kernel, const Clock& clock, const kvm::KvmSystem& sys, LogFn log)
     : kernel_(kernel), clock_(clock), sys_(sys), log_(std::move(log)), syscalls_(kernel) {}
@@ -52,9 +90,10 @@ Result<std::size_t, std::string> AgentRunner::add(const AgentSpec& spec) {
     auto p = AgentPartition::create(kernel_, kernel_mu_, sys_, spec, clock_.now_ns());
     if (!p) return err(p.error());
     psi_.attach_partition(p.value()->id);
-    if (coherence_) coherence_->add_partition(p.value()->id, spec.name);
     parts_.push_back(std::move(p.value()));
-    return parts_.size() - 1;
+    const std::size_t i = parts_.size() - 1;
+    if (coherence_) coherence_->add_partition(parts_[i]->id, spec.name, cell_of(i));
+    return i;
 }
 
 Result<EdgeId, std::string> AgentRunner::connect(std::size_t from, std::size_t to, std::uint64_t capacity,
@@ -289,7 +328,8 @@ void AgentRunner::run_task(AgentPartition& p, AgentTask& t) {
     hooks.msr = [&](std::uint32_t index, std::optional<std::uint64_t> write) {
         return handle_psi_msr(ctx, t.id, index, write);
     };
-    (void)run_task_loop(*t.vcpu, hooks);
+    GatedVcpu gated(p, *t.vcpu);
+    (void)run_task_loop(gated, hooks);
     if (sched_on_) sched_remove(t);
     psi_.retire_task(t.id);
     std::lock_guard<std::mutex> g(p.mu);
@@ -326,8 +366,13 @@ void AgentRunner::wait(const std::function<void()>& tick) {
                 }
             }
             if (coherence_) {
-                for (const std::string& line : coherence_->epoch(traffic)) {
-                    if (log_) log_("coherence", line + " -- proposed, not applied (live reshaping is not built)");
+                for (const auto& o : coherence_->epoch(traffic)) {
+                    if (reshape_on_) {
+                        apply_proposal(o);
+                    } else if (coherence_->record(o.text) && log_) {
+                        log_("coherence",
+                             fmt::format("epoch {}: {} -- proposed (reshaping is off)", coherence_->epochs(), o.text));
+                    }
                 }
             }
             if (psi_policy_) throttle(now, epoch);
@@ -687,10 +732,283 @@ void AgentRunner::sched_witness() {
     }
 }
 
-void AgentRunner::enable_coherence() {
+void AgentRunner::enable_coherence(bool reshape) {
+    reshape_on_ = reshape;
     if (coherence_) return;
     coherence_ = std::make_unique<CoherenceObserver>();
-    for (const auto& p : parts_) coherence_->add_partition(p->id, p->spec.name);
+    for (std::size_t i = 0; i < parts_.size(); ++i)
+        coherence_->add_partition(parts_[i]->id, parts_[i]->spec.name, cell_of(i));
+}
+
+std::vector<AgentRunner::Reshape> AgentRunner::reshapes() const {
+    std::lock_guard<std::mutex> g(reshapes_mu_);
+    return reshapes_;
+}
+
+std::uint8_t AgentRunner::cell_of(std::size_t i) {
+    std::lock_guard<std::mutex> g(kernel_mu_);
+    const Partition* p = kernel_.partition(parts_[i]->id);
+    return p != nullptr ? p->cell : 0;
+}
+
+AgentPartition* AgentRunner::partition_by_raw(std::uint64_t raw) {
+    for (auto& p : parts_) {
+        if (p->id.raw() == raw) return p.get();
+    }
+    return nullptr;
+}
+
+Result<AgentRunner::Reshape, std::string> AgentRunner::migrate(std::size_t i, std::size_t to) {
+    if (i >= parts_.size() || to >= parts_.size()) return err(std::string("no such partition"));
+    return move_cells({parts_[i].get()}, parts_[to]->cell, How::Migrate);
+}
+
+Result<AgentRunner::Reshape, std::string> AgentRunner::merge(std::size_t a, std::size_t b) {
+    if (a >= parts_.size() || b >= parts_.size()) return err(std::string("no such partition"));
+    std::vector<AgentPartition*> movers;
+    for (auto& p : parts_) {
+        if (p->cell == parts_[b]->cell) movers.push_back(p.get());
+    }
+    return move_cells(std::move(movers), parts_[a]->cell, How::Merge);
+}
+
+Result<AgentRunner::Reshape, std::string> AgentRunner::split(const std::vector<std::size_t>& leave) {
+    std::vector<AgentPartition*> movers;
+    for (const std::size_t i : leave) {
+        if (i >= parts_.size()) return err(std::string("no such partition"));
+        movers.push_back(parts_[i].get());
+    }
+    if (movers.empty()) return err(std::string("a split needs partitions that leave"));
+    std::size_t stay = 0;
+    for (auto& p : parts_) {
+        if (p->cell != movers[0]->cell) continue;
+        if (std::find(movers.begin(), movers.end(), p.get()) == movers.end()) ++stay;
+    }
+    for (AgentPartition* m : movers) {
+        if (m->cell != movers[0]->cell) return err(std::string("a split takes partitions of one cell"));
+    }
+    if (stay == 0) return err(std::string("a split must leave a partition behind"));
+    return move_cells(std::move(movers), nullptr, How::Split);
+}
+
+// Applies one of the engine's proposals: groups are nucleus cells, vertices
+// partitions. A split keeps its first part where it is and sends every other
+// part to a new cell of its own.
+void AgentRunner::apply_proposal(const CoherenceObserver::Observed& o) {
+    std::vector<Result<Reshape, std::string>> done;
+    const auto members = [&](std::uint64_t cell, const std::vector<std::uint64_t>* only) {
+        std::vector<AgentPartition*> out;
+        for (std::size_t i = 0; i < parts_.size(); ++i) {
+            if (cell_of(i) != cell) continue;
+            if (only != nullptr && std::find(only->begin(), only->end(), parts_[i]->id.raw()) == only->end()) continue;
+            out.push_back(parts_[i].get());
+        }
+        return out;
+    };
+    if (const auto* m = std::get_if<coherence::MigrateProposal>(&o.proposal)) {
+        AgentPartition* p = partition_by_raw(m->vertex);
+        const auto to = members(m->to, nullptr);
+        if (p == nullptr || to.empty()) return;
+        done.push_back(move_cells({p}, to[0]->cell, How::Migrate));
+    } else if (const auto* g = std::get_if<coherence::MergeProposal>(&o.proposal)) {
+        const auto into = members(g->a, nullptr);
+        if (into.empty()) return;
+        done.push_back(move_cells(members(g->b, nullptr), into[0]->cell, How::Merge));
+    } else if (const auto* sp = std::get_if<coherence::SplitProposal>(&o.proposal)) {
+        for (std::size_t k = 1; k < sp->parts.size(); ++k) {
+            done.push_back(move_cells(members(sp->partition, &sp->parts[k]), nullptr, How::Split));
+        }
+    }
+    for (const auto& r : done) {
+        const std::string line =
+            r ? fmt::format("{} -- applied in {:.2f} ms ({} vCPUs moved), now cell {}", o.text,
+                            static_cast<double>(r.value().ns) / 1e6, r.value().vcpus, r.value().cell)
+              : fmt::format("{} -- not applied: {}", o.text, r.error());
+        (void)coherence_->record(line);
+        if (log_) log_("coherence", fmt::format("epoch {}: {}", coherence_->epochs(), line));
+    }
+    // Whatever happened, the engine learns where every partition is.
+    for (std::size_t i = 0; i < parts_.size(); ++i) coherence_->set_cell(parts_[i]->id, cell_of(i));
+}
+
+Result<AgentRunner::Reshape, std::string> AgentRunner::move_cells(std::vector<AgentPartition*> movers,
+                                                                  std::shared_ptr<Cell> target, How how) {
+    std::lock_guard<std::mutex> reshaping(reshape_mu_);
+    const std::uint64_t t0 = clock_.now_ns();
+    const PartitionState during = how == How::Split   ? PartitionState::Splitting
+                                  : how == How::Merge ? PartitionState::Merging
+                                                      : PartitionState::Migrating;
+    const std::uint32_t call = how == How::Split ? RVM_HC_PARTITION_SPLIT : RVM_HC_PARTITION_MERGE;
+    const Rights right{how == How::Split ? RVM_RIGHT_SPLIT : how == How::Merge ? RVM_RIGHT_MERGE : RVM_RIGHT_MIGRATE};
+    if (movers.empty()) return err(std::string("no partition to move"));
+    for (AgentPartition* p : movers) {
+        if (p->spec.profile == Profile::Kernel) {
+            return err(
+                fmt::format("{}: not supported: reshaping a kernel-profile partition (its MSR routing belongs "
+                            "to its VM)",
+                            p->spec.name));
+        }
+        if (target && p->cell == target) return err(fmt::format("{} is already in that cell", p->spec.name));
+        std::lock_guard<std::mutex> g(p->mu);
+        if (p->outcome != Outcome::Running || p->stop) return err(fmt::format("{} is not running", p->spec.name));
+    }
+    // Authority, then the witnessed start of the reshape.
+    {
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        for (AgentPartition* p : movers) {
+            const Partition* part = kernel_.partition(p->id);
+            if (part == nullptr || part->state != PartitionState::Active) {
+                return err(fmt::format("{} is not active", p->spec.name));
+            }
+            const CapHandle self = CapHandle::from_raw(p->info.self_cap);
+            if (!kernel_.state().caps.lookup(p->id.index, self, RVM_OBJ_PARTITION, right)) {
+                return err(fmt::format("{}: its capability lacks the right to be reshaped", p->spec.name));
+            }
+            const CallArgs args{p->id.raw(), static_cast<std::uint64_t>(how), 0, 0, 0};
+            const auto token =
+                kernel_.mint_proof(p->id, self, RVM_PROOF_DEEP, call, args, kernel_.now_ns() + 1'000'000'000);
+            if (!token) return err(fmt::format("{}: no proof: {}", p->spec.name, status_name(token.error().code)));
+            const auto tier = kernel_.check_proof(p->id, token.value(), call, args, RVM_PROOF_DEEP);
+            if (!tier) return err(fmt::format("{}: proof refused: {}", p->spec.name, status_name(tier.error().code)));
+            kernel_.consume_proof(p->id, token.value(), tier.value());
+        }
+        for (AgentPartition* p : movers) (void)kernel_.set_partition_state(p->id, during);
+    }
+    const auto back_to_active = [&](std::uint64_t detail) {
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        for (AgentPartition* p : movers) {
+            (void)kernel_.set_partition_state(p->id, PartitionState::Active, FailReason::None, detail);
+        }
+    };
+
+    // Hold every partition of every cell involved out of its vCPUs.
+    std::set<Cell*> cells;
+    for (AgentPartition* p : movers) cells.insert(p->cell.get());
+    if (target) cells.insert(target.get());
+    std::vector<AgentPartition*> held;
+    for (auto& q : parts_) {
+        if (cells.contains(q->cell.get())) held.push_back(q.get());
+    }
+    for (AgentPartition* p : movers) {
+        std::lock_guard<std::mutex> g(p->mu);
+        p->reshaping = true;
+    }
+    const std::uint64_t h0 = clock_.now_ns();
+    bool all_out = true;
+    for (AgentPartition* q : held) all_out = q->hold(kHoldTimeoutNs) && all_out;
+    const auto release = [&] {
+        for (AgentPartition* p : movers) {
+            std::lock_guard<std::mutex> g(p->mu);
+            p->reshaping = false;
+        }
+        for (AgentPartition* q : held) q->release();
+    };
+
+    struct Moved {
+        AgentPartition* p;
+        AgentTask* t;
+    };
+    std::vector<Moved> moved;
+    std::vector<AgentPartition*> mapped;
+    std::string why = all_out ? "" : "the vCPUs did not leave the guest in time";
+    const bool fresh = !target;
+    if (why.empty() && fresh) {
+        auto c = Cell::create(sys_);
+        if (c) {
+            target = std::move(c.value());
+        } else {
+            why = c.error();
+        }
+    }
+    for (AgentPartition* p : movers) {
+        if (!why.empty()) break;
+        std::vector<AgentTask*> tasks;
+        std::vector<MemMap> maps;
+        {
+            std::lock_guard<std::mutex> g(p->mu);
+            maps = p->maps;
+            for (auto& t : p->tasks) {
+                if (!t->done) tasks.push_back(t.get());
+            }
+        }
+        const auto m = target->set_maps(p->id.raw(), std::move(maps));
+        if (!m) {
+            why = fmt::format("{}: {}", p->spec.name, m.error());
+            break;
+        }
+        mapped.push_back(p);
+        for (AgentTask* t : tasks) {
+            if (moved.size() >= fail_after_.load()) {
+                why = "injected failure (test)";
+                break;
+            }
+            const auto r = t->vcpu->rehome(target->vm(), target->next_vcpu_id());
+            if (!r) {
+                why = fmt::format("{}: vCPU: {}", p->spec.name, kvm::describe(r.error()));
+                break;
+            }
+            moved.push_back(Moved{p, t});
+        }
+    }
+    if (!why.empty()) {
+        fail_after_ = ~0u;
+        // Roll back: every moved vCPU home again, the target's maps gone.
+        for (auto it = moved.rbegin(); it != moved.rend(); ++it) {
+            const auto r = it->t->vcpu->rehome(it->p->cell->vm(), it->p->cell->next_vcpu_id());
+            if (!r) {
+                release();
+                fail(*it->p, FailReason::Other, 0,
+                     fmt::format("reshape rollback could not bring a vCPU back: {}", kvm::describe(r.error())));
+                back_to_active(1);
+                return err(why);
+            }
+        }
+        for (AgentPartition* p : mapped) (void)target->drop(p->id.raw());
+        release();
+        back_to_active(1);
+        return err(why);
+    }
+    // Commit: the movers leave their old cells.
+    for (AgentPartition* p : movers) {
+        std::shared_ptr<Cell> old;
+        {
+            std::lock_guard<std::mutex> g(p->mu);
+            old = std::exchange(p->cell, target);
+        }
+        const auto d = old->drop(p->id.raw());
+        if (!d && log_) log_(p->spec.name, fmt::format("reshape: the old cell kept a mapping: {}", d.error()));
+    }
+    for (const Moved& m : moved) psi_.rebind_task(m.t->id, m.t->vcpu->fd());
+    const std::uint64_t h1 = clock_.now_ns();
+    release();
+    Reshape out;
+    {
+        std::lock_guard<std::mutex> g(kernel_mu_);
+        std::uint8_t cell = kNewCell;
+        if (!fresh) {
+            for (auto& q : parts_) {
+                if (q->cell == target && std::find(movers.begin(), movers.end(), q.get()) == movers.end()) {
+                    cell = kernel_.partition(q->id)->cell;
+                    break;
+                }
+            }
+        }
+        for (AgentPartition* p : movers) {
+            const auto c = kernel_.set_cell(p->id, cell);
+            if (c) cell = c.value();
+            (void)kernel_.set_partition_state(p->id, PartitionState::Active);
+        }
+        out.cell = cell;
+    }
+    out.partitions = static_cast<std::uint32_t>(movers.size());
+    out.vcpus = static_cast<std::uint32_t>(moved.size());
+    out.held_ns = h1 - h0;
+    out.ns = clock_.now_ns() - t0;
+    {
+        std::lock_guard<std::mutex> g(reshapes_mu_);
+        reshapes_.push_back(out);
+    }
+    return out;
 }
 
 std::vector<std::string> AgentRunner::coherence_proposals() const {

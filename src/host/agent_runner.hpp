@@ -108,10 +108,38 @@ public:
         std::uint64_t handoffs = 0, handoff_ns = 0;
     };
     [[nodiscard]] SchedStats sched_stats() const;
-    // Feeds the coherence engine each epoch with the bytes every edge moved
-    // and logs its split / merge / migrate proposals (as partition
-    // "coherence"). Observation only: proposals are not applied.
-    void enable_coherence();
+    // Live reshaping (seed 002 5.3; cell.hpp). Moves running partitions
+    // between cells (VMs): their vCPUs are held out of the guest and
+    // recreated in the target VM with all their state, their memory and edge
+    // windows are mapped there at the same guest-physical addresses, and
+    // they simply continue. Per partition the capability (its SPLIT / MERGE
+    // / MIGRATE right) and a Deep proof are checked; every step is
+    // witnessed (state -> Splitting / Merging / Migrating, the cell change,
+    // -> Active); a failure midway puts every vCPU and memslot back and
+    // returns the partitions to Active (witnessed, aux 1 = rolled back).
+    // Agent profile only. Any thread, after start(); one at a time.
+    struct Reshape {
+        std::uint8_t cell = 0;  // the nucleus cell the movers are in now
+        std::uint32_t partitions = 0, vcpus = 0;
+        std::uint64_t ns = 0;       // the whole reshape
+        std::uint64_t held_ns = 0;  // vCPUs out of the guest
+    };
+    // Partition i joins the cell of partition `to`.
+    [[nodiscard]] Result<Reshape, std::string> migrate(std::size_t i, std::size_t to);
+    // Every partition of b's cell joins a's cell.
+    [[nodiscard]] Result<Reshape, std::string> merge(std::size_t a, std::size_t b);
+    // These partitions (all of one cell, not all of it) leave for a new cell.
+    [[nodiscard]] Result<Reshape, std::string> split(const std::vector<std::size_t>& leave);
+    [[nodiscard]] std::uint8_t cell_of(std::size_t i);
+    // Tests: the next reshape fails after moving this many vCPUs.
+    void fail_next_reshape_after(std::uint32_t vcpus) { fail_after_ = vcpus; }
+
+    // Feeds the coherence engine each epoch with the bytes every edge moved.
+    // With `reshape` its split / merge / migrate proposals are applied to
+    // the running partitions; without, only logged (as partition
+    // "coherence"), each once.
+    void enable_coherence(bool reshape = false);
+    [[nodiscard]] std::vector<Reshape> reshapes() const;
     [[nodiscard]] std::vector<std::string> coherence_proposals() const;
     // Destroys every partition in the nucleus (witnessed) after wait().
     void destroy_all();
@@ -122,6 +150,11 @@ public:
     [[nodiscard]] const PsiMonitor& psi() const { return psi_; }
 
 private:
+    enum class How : std::uint8_t { Split, Merge, Migrate };
+    [[nodiscard]] Result<Reshape, std::string> move_cells(std::vector<AgentPartition*> movers,
+                                                          std::shared_ptr<Cell> target, How how);
+    void apply_proposal(const CoherenceObserver::Observed& o);
+    [[nodiscard]] AgentPartition* partition_by_raw(std::uint64_t raw);
     void run_task(AgentPartition& p, AgentTask& t);
     void start_task(AgentPartition& p, AgentTask& t);
     void fail(AgentPartition& p, FailReason reason, std::uint64_t rip, const std::string& why);
@@ -167,6 +200,11 @@ private:
     std::atomic<bool> sched_stop_{false};
     std::thread sched_thread_;
     std::unique_ptr<CoherenceObserver> coherence_;
+    bool reshape_on_ = false;
+    std::mutex reshape_mu_;  // one reshape at a time
+    std::atomic<std::uint32_t> fail_after_{~0u};
+    mutable std::mutex reshapes_mu_;
+    std::vector<Reshape> reshapes_;
     mutable std::mutex edges_mu_;
     std::vector<std::unique_ptr<EdgeLink>> edges_;  // outlive the VMs that map them
     std::vector<std::unique_ptr<AgentPartition>> parts_;

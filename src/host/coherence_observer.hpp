@@ -1,8 +1,9 @@
 // CoherenceObserver: feeds the coherence engine (src/coherence) from the
-// running system -- one vertex per partition, each epoch the payload bytes
-// each CommEdge moved -- and collects its split / merge / migrate proposals.
-// It only observes: applying a proposal to running partitions (live
-// reshaping) is not built yet, so every proposal is reported as such.
+// running system -- one vertex per partition, grouped by the cell it lives
+// in, each epoch the payload bytes each CommEdge moved -- and hands out its
+// split / merge / migrate proposals. The runner applies them (live
+// reshaping, AgentRunner::enable_coherence) or only reports them, and tells
+// the observer where partitions actually are afterwards (set_cell).
 #pragma once
 
 #include <cstdint>
@@ -26,14 +27,25 @@ class CoherenceObserver {
 public:
     explicit CoherenceObserver(coherence::ProposalConfig cfg = {});
 
-    void add_partition(PartitionId p, std::string name);
-    // Closes one epoch; returns the proposals it produced, in words.
-    std::vector<std::string> epoch(const std::vector<EdgeTraffic>& traffic);
+    void add_partition(PartitionId p, std::string name, std::uint8_t cell);
+    // Partition p lives in `cell` now.
+    void set_cell(PartitionId p, std::uint8_t cell);
+
+    struct Observed {
+        coherence::Proposal proposal;
+        std::string text;  // in words, with partition names
+    };
+    // Closes one epoch; returns the proposals due (see ProposalEngine).
+    std::vector<Observed> epoch(const std::vector<EdgeTraffic>& traffic);
+    // Records a line for proposals(); false if the same line was recorded
+    // before (a proposal that is not applied comes back after every cooldown).
+    bool record(const std::string& line);
     [[nodiscard]] const std::vector<std::string>& proposals() const { return all_; }
+    [[nodiscard]] std::uint64_t epochs() const { return epoch_; }
+    [[nodiscard]] std::string name(std::uint64_t v) const;
+    [[nodiscard]] std::string describe(const coherence::Proposal& p) const;
 
 private:
-    [[nodiscard]] std::string name(std::uint64_t v) const;
-
     coherence::Graph graph_;
     coherence::ProposalEngine engine_;
     std::map<std::uint64_t, std::string> names_;  // by vertex (= partition handle)

@@ -61,7 +61,7 @@ constexpr std::uint64_t kMaxWallMs = 7ULL * 24 * 3600 * 1000;  // a week
 constexpr std::string_view kRootKeys[] = {"run", "partition", "edge"};
 constexpr std::string_view kEdgeKeys[] = {"from", "to", "capacity", "share"};
 constexpr std::string_view kRunKeys[] = {"wall_time", "witness", "agent_dir", "psi_policy",
-                                         "scheduler", "cpus",    "coherence"};
+                                         "scheduler", "cpus",    "coherence", "reshape"};
 constexpr std::string_view kPartitionKeys[] = {"name",   "agent",     "memory",   "tasks",   "max_tasks",
                                                "stack",  "wall_time", "log_rate", "arg",     "profile",
                                                "period", "deadline",  "budget",   "critical"};
@@ -356,6 +356,15 @@ Result<RunConfig, ManifestError> read_run(const Context& ctx, const toml::table&
         const auto* b = c->as_boolean();
         if (b == nullptr) return wrong_type(s, "coherence", *c, "a boolean");
         run.coherence = b->get();
+    }
+    if (const toml::node* c = s.table.get("reshape")) {
+        const auto* b = c->as_boolean();
+        if (b == nullptr) return wrong_type(s, "reshape", *c, "a boolean");
+        run.reshape = b->get();
+        if (run.reshape && !run.coherence) {
+            return fail(ctx, ManifestErrc::kBadValue, line_of(c->source()),
+                        "'reshape' in [run] needs 'coherence = true': the engine's proposals are what it applies");
+        }
     }
     auto cpus = read_integer(s, "cpus", 0, 1, 64);
     if (!cpus) return Fail{cpus.error()};

@@ -34,6 +34,7 @@ struct RunConfig {
     bool rvm_scheduler = false;    // scheduler = "rvm": RVM decides which task runs (else Linux)
     std::uint32_t sched_cpus = 0;  // host CPUs RVM schedules on (0: all online)
     bool coherence = false;        // observe the edges with the coherence engine
+    bool reshape = false;          // and apply its proposals to the running partitions
 };
 
 struct PartitionSpec {

@@ -25,12 +25,12 @@ PsiSample PsiMonitor::read(const Task& t) const {
     s.hypercalls = t.hypercalls != nullptr ? t.hypercalls->load(std::memory_order_relaxed) : 0;
     kvm::VcpuCounters c;
     if (t.stats && t.stats->read(c)) {
-        s.exits = c.exits;
-        s.io_exits = c.io_exits;
-        s.mmio_exits = c.mmio_exits;
-        s.irq_injections = c.irq_injections;
-        s.halt_exits = c.halt_exits;
-        s.insn_emulation = c.insn_emulation;
+        s.exits = t.carry.exits + c.exits;
+        s.io_exits = t.carry.io_exits + c.io_exits;
+        s.mmio_exits = t.carry.mmio_exits + c.mmio_exits;
+        s.irq_injections = t.carry.irq_injections + c.irq_injections;
+        s.halt_exits = t.carry.halt_exits + c.halt_exits;
+        s.insn_emulation = t.carry.insn_emulation + c.insn_emulation;
     } else if (t.exits != nullptr) {
         s.exits = t.exits->load(std::memory_order_relaxed);
     }
@@ -39,7 +39,7 @@ PsiSample PsiMonitor::read(const Task& t) const {
 
 void PsiMonitor::attach_task(PartitionId p, TaskId t, int vcpu_fd, const std::atomic<std::uint64_t>* exits,
                              const std::atomic<std::uint64_t>* hypercalls) {
-    Task task{p, std::nullopt, exits, hypercalls, false, {}};
+    Task task{p, std::nullopt, exits, hypercalls, false, {}, {}};
     if (vcpu_fd >= 0) {
         auto s = kvm::KvmStats::open(vcpu_fd);
         if (s) task.stats.emplace(std::move(s.value()));
@@ -55,6 +55,23 @@ void PsiMonitor::retire_task(TaskId t) {
     it->second.last = read(it->second);
     it->second.retired = true;
     it->second.stats.reset();  // its fd: the vCPU is done
+}
+
+void PsiMonitor::rebind_task(TaskId t, int vcpu_fd) {
+    std::optional<kvm::KvmStats> fresh;
+    if (vcpu_fd >= 0) {
+        auto s = kvm::KvmStats::open(vcpu_fd);
+        if (s) fresh.emplace(std::move(s.value()));
+    }
+    std::lock_guard<std::mutex> g(mu_);
+    const auto it = tasks_.find(t.raw());
+    if (it == tasks_.end() || it->second.retired) return;
+    Task& task = it->second;
+    if (task.stats) {
+        task.carry = read(task);
+        task.carry.hypercalls = 0;  // RVM's own counter, not the vCPU's
+    }
+    task.stats = std::move(fresh);
 }
 
 std::vector<PsiMonitor::VcpuStats> PsiMonitor::vcpus(PartitionId p) const {

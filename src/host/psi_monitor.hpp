@@ -40,6 +40,10 @@ public:
                      const std::atomic<std::uint64_t>* hypercalls);
     // The task ended: stop sampling it; its epochs stay in the aggregates.
     void retire_task(TaskId t);
+    // The task's vCPU was recreated in another VM (live reshaping): its KVM
+    // statistics come from `vcpu_fd` now, counted on from where the old
+    // vCPU's ended.
+    void rebind_task(TaskId t, int vcpu_fd);
 
     // Observes every attached vCPU if an epoch has passed since the last call;
     // returns the length of the epoch it closed (0: none).
@@ -75,7 +79,8 @@ private:
         const std::atomic<std::uint64_t>* exits = nullptr;
         const std::atomic<std::uint64_t>* hypercalls = nullptr;
         bool retired = false;
-        PsiSample last;  // counters at retirement
+        PsiSample last;   // counters at retirement
+        PsiSample carry;  // KVM counters of the vCPUs it had before (rebind_task)
     };
     [[nodiscard]] PsiSample read(const Task& t) const;
 

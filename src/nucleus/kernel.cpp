@@ -61,6 +61,7 @@ KResult<PartitionId> Kernel::create_partition(PartitionId parent, const Partitio
     part.parent = parent;
     part.config = config;
     part.gpa = gpa.value();
+    part.cell = free_cell(p);
     st_.proofs.windows[p.index] = NonceWindow{};
     witness(RVM_WK_PARTITION_CREATE, parent.raw(), p.raw(), pack_config(config));
     return p;
@@ -81,6 +82,40 @@ KResult<void> Kernel::set_partition_state(PartitionId p, PartitionState to, Fail
         partition_state_kind(from, to), p.raw(), 0, detail,
         state_flags(static_cast<std::uint8_t>(from), static_cast<std::uint8_t>(to), static_cast<std::uint8_t>(reason)));
     return {};
+}
+
+bool Kernel::cell_used(std::uint8_t cell, PartitionId except) const {
+    bool used = false;
+    st_.partitions.for_each([&](PartitionId id, const Partition& q) {
+        if (!(id == except) && q.cell == cell) used = true;
+    });
+    return used;
+}
+
+std::uint8_t Kernel::free_cell(PartitionId except) const {
+    // At most kMaxPartitions - 1 others: one of the first kMaxPartitions numbers is free.
+    std::uint8_t c = 0;
+    while (cell_used(c, except)) ++c;
+    return c;
+}
+
+KResult<std::uint8_t> Kernel::set_cell(PartitionId p, std::uint8_t cell) {
+    Partition* part = st_.partitions.get(p);
+    if (part == nullptr) return fail(RVM_E_BAD_HANDLE);
+    if (part->state != PartitionState::Splitting && part->state != PartitionState::Merging &&
+        part->state != PartitionState::Migrating) {
+        return fail(RVM_E_STATE);
+    }
+    std::uint8_t to = cell;
+    if (cell == kNewCell) {
+        to = free_cell(p);
+    } else if (cell == part->cell || !cell_used(cell, p)) {
+        return fail(RVM_E_INVALID);
+    }
+    const std::uint8_t from = part->cell;
+    part->cell = to;
+    witness(RVM_WK_STRUCTURAL_CHANGE, p.raw(), to, cell, state_flags(from, static_cast<std::uint8_t>(part->state)));
+    return to;
 }
 
 void Kernel::note_mode_switch(std::uint8_t from, std::uint8_t to, std::uint8_t reason, std::uint64_t partition,

@@ -57,6 +57,14 @@ public:
     KResult<void> set_partition_state(PartitionId p, PartitionState to, FailReason reason = FailReason::None,
                                       std::uint64_t detail = 0);
     KResult<void> destroy_partition(PartitionId p);
+    // Live reshaping: moves `p`, which must be in the middle of a reshape
+    // (Splitting, Merging or Migrating -- that transition is witnessed
+    // first), into cell `cell` -- one another live partition lives in -- or,
+    // with kNewCell, into the smallest cell no other live partition uses.
+    // Returns the cell. Witnessed as RVM_WK_STRUCTURAL_CHANGE (subject p,
+    // object the new cell, aux the requested cell, flags old cell << 8 |
+    // p's state << 16).
+    KResult<std::uint8_t> set_cell(PartitionId p, std::uint8_t cell);
     KResult<TaskId> spawn_task(PartitionId p);
     KResult<void> set_task_state(TaskId t, TaskState to);
     KResult<void> terminate_task(TaskId t, std::uint64_t exit_code);
@@ -127,6 +135,8 @@ private:
     KResult<LeaseId> acquire_lease_until(PartitionId holder, DeviceId device, std::uint64_t expires_ns);
     KResult<void> apply_partition(const WitnessRecord& r);
     KResult<void> apply_object(const WitnessRecord& r);
+    [[nodiscard]] std::uint8_t free_cell(PartitionId except) const;
+    [[nodiscard]] bool cell_used(std::uint8_t cell, PartitionId except) const;
 
     KernelEnv env_;
     ProofEngine proofs_;

@@ -37,6 +37,12 @@ KResult<void> Kernel::apply_partition(const WitnessRecord& r) {
                                        r.aux());
         }
         case RVM_WK_PARTITION_DESTROY: return destroy_partition(subject);
+        case RVM_WK_STRUCTURAL_CHANGE: {
+            if (r.aux() > kNewCell) return fail(RVM_E_INVALID);
+            const auto c = set_cell(subject, static_cast<std::uint8_t>(r.aux()));
+            if (!c) return err(c.error());
+            return c.value() == r.object() ? KResult<void>{} : fail(RVM_E_STATE);  // replay diverged
+        }
         case RVM_WK_TASK_SPAWN: return expect_id(spawn_task(subject), r.object());
         case RVM_WK_TASK_STATE: {
             const std::uint8_t to = flag_byte(r, 2);
@@ -176,6 +182,7 @@ bool Kernel::invariants_hold() const {
     st_.partitions.for_each([&](PartitionId id, const Partition& p) {
         if (p.tasks != tasks[id.index] || p.regions != regions[id.index] || p.mem_pages != pages[id.index]) ok = false;
         if (p.config.mem_quota_pages != 0 && p.mem_pages > p.config.mem_quota_pages) ok = false;
+        if (p.cell >= kMaxPartitions) ok = false;
     });
     return ok;
 }

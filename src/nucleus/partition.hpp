@@ -29,6 +29,9 @@ inline constexpr std::uint8_t kPartitionStateCount = 9;
 // Why a partition failed (flags bits 24..31 of its witness record).
 enum class FailReason : std::uint8_t { None, TripleFault, BadAccess, IllegalInstruction, EmulationFailure, Other };
 
+// Kernel::set_cell: a cell nobody else uses.
+inline constexpr std::uint8_t kNewCell = 0xff;
+
 struct PartitionConfig {
     std::uint8_t gpa_shift = 30;        // guest-physical space: 2^gpa_shift bytes
     std::uint8_t max_tasks = 16;        // quota
@@ -50,6 +53,11 @@ struct Partition {
     std::uint32_t regions = 0;
     std::uint64_t mem_pages = 0;
     std::uint16_t coherence_milli = 1000;  // [0, 1000]; written by the coherence engine
+    // The cell it lives in: the isolation boundary it shares with the other
+    // partitions of the same cell (on KVM: one VM). A new partition gets the
+    // smallest cell number no other live partition uses; live reshaping
+    // (split, merge, migrate) moves partitions between cells (Kernel::set_cell).
+    std::uint8_t cell = 0;
     FailReason fail_reason = FailReason::None;
     std::uint64_t fail_detail = 0;  // e.g. guest rip
     friend bool operator==(const Partition&, const Partition&) = default;

@@ -172,5 +172,26 @@ TEST(PageTables, BadTableAreaMapsNothing) {
     EXPECT_FALSE(empty.walk(0x10000).has_value());
 }
 
+// Memory placed at a high guest-physical base (a partition's window in the
+// host-wide layout): every entry holds base + offset, CR3 too, and a mapping
+// must lie inside [base, base + size) or wholly outside it below the limit.
+TEST(PageTables, TablesAtAHighBaseHoldAbsoluteAddresses) {
+    const PageFlags rw{true, false, true};
+    const std::uint64_t base = 8ull << 30;
+    std::vector<std::uint8_t> ram(kMiB + 8 * kPage);
+    PageTableBuilder b(ram, kMiB, kMiB + 8 * kPage, base);
+    EXPECT_EQ(b.root(), base + kMiB);
+    ASSERT_TRUE(b.map(0x10000, base + 0x10000, 2 * kPage, rw));
+    expect_flags(b.walk(0x10008), base + 0x10008, true, false, true);
+    std::uint64_t pml4e;
+    std::memcpy(&pml4e, ram.data() + kMiB, sizeof pml4e);
+    EXPECT_EQ(pml4e & 0x000f'ffff'ffff'f000ull, base + kMiB + kPage);  // the next table page, absolute
+    EXPECT_FALSE(b.map(0x20000, 0x10000, kPage, rw));                  // below the base: outside, above no limit
+    EXPECT_FALSE(b.map(0x20000, base + kMiB, 9 * kPage, rw));          // straddles the end
+    b.set_gpa_limit(base + (1ull << 32));
+    EXPECT_TRUE(b.map(0x30000, base + 0x8000'0000, kPage, rw));  // another memslot above
+    expect_flags(b.walk(0x30000), base + 0x8000'0000, true, false, true);
+}
+
 }  // namespace
 }  // namespace rvm::kvm

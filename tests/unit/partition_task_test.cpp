@@ -692,3 +692,66 @@ TEST_F(TaskTest, SpawnWithAFullCapabilityTableChangesNothing) {
 
 }  // namespace
 }  // namespace rvm
+
+namespace rvm {
+namespace {
+
+// Cells (live reshaping): a new partition gets the smallest cell nobody uses;
+// set_cell only in the middle of a reshape; joining needs a cell someone
+// lives in; kNewCell gives a fresh one; every move is one witnessed record
+// that replay re-executes.
+TEST(Cells, NewPartitionsGetFreeCellsAndMovesAreCheckedAndWitnessed) {
+    World w;
+    const PartitionId a = w.partition();
+    const PartitionId b = w.partition();
+    const PartitionId c = w.partition();
+    EXPECT_EQ(w.k().partition(a)->cell, 0);
+    EXPECT_EQ(w.k().partition(b)->cell, 1);
+    EXPECT_EQ(w.k().partition(c)->cell, 2);
+
+    // Not reshaping: refused, nothing recorded.
+    EXPECT_TRUE(refused(w, RVM_E_STATE, [&] { return w.k().set_cell(b, 0); }));
+
+    // b merges into a's cell.
+    ASSERT_TRUE(w.k().set_partition_state(b, PS::Merging).ok());
+    EXPECT_TRUE(refused(w, RVM_E_INVALID, [&] { return w.k().set_cell(b, 1); }));  // its own cell
+    EXPECT_TRUE(refused(w, RVM_E_INVALID, [&] { return w.k().set_cell(b, 7); }));  // nobody lives there
+    const std::size_t n = w.records();
+    const auto joined = w.k().set_cell(b, 0);
+    ASSERT_TRUE(joined.ok());
+    EXPECT_EQ(joined.value(), 0);
+    ASSERT_EQ(w.records(), n + 1);
+    const WitnessRecord& rec = w.sink.records.back();
+    EXPECT_EQ(rec.kind(), RVM_WK_STRUCTURAL_CHANGE);
+    EXPECT_EQ(rec.subject(), b.raw());
+    EXPECT_EQ(rec.object(), 0u);
+    EXPECT_EQ(flag_byte(rec, 1), 1);  // old cell
+    EXPECT_EQ(flag_byte(rec, 2), static_cast<std::uint8_t>(PS::Merging));
+    ASSERT_TRUE(w.k().set_partition_state(b, PS::Active).ok());
+    EXPECT_EQ(w.k().partition(b)->cell, 0);
+
+    // A new partition takes cell 1, now free.
+    const PartitionId d = w.partition();
+    EXPECT_EQ(w.k().partition(d)->cell, 1);
+
+    // a splits off into a fresh cell: the smallest unused (3).
+    ASSERT_TRUE(w.k().set_partition_state(a, PS::Splitting).ok());
+    const auto fresh = w.k().set_cell(a, kNewCell);
+    ASSERT_TRUE(fresh.ok());
+    EXPECT_EQ(fresh.value(), 3);
+    EXPECT_EQ(w.sink.records.back().aux(), kNewCell);
+    ASSERT_TRUE(w.k().set_partition_state(a, PS::Active).ok());
+
+    // c migrates to b's cell (0).
+    ASSERT_TRUE(w.k().set_partition_state(c, PS::Migrating).ok());
+    ASSERT_TRUE(w.k().set_cell(c, 0).ok());
+    ASSERT_TRUE(w.k().set_partition_state(c, PS::Active).ok());
+    EXPECT_EQ(w.k().partition(c)->cell, 0);
+    EXPECT_EQ(w.k().partition(b)->cell, 0);
+
+    EXPECT_TRUE(w.sync());
+    EXPECT_TRUE(w.k().invariants_hold());
+}
+
+}  // namespace
+}  // namespace rvm

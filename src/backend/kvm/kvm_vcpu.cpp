@@ -6,9 +6,12 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <mutex>
+#include <optional>
 
 #include "abi/agent.h"
 
@@ -98,23 +101,24 @@ void KvmVcpu::install_kick_handler() {
     });
 }
 
-KvmVcpu::KvmVcpu(const KvmVm& vm, UniqueFd fd, Mapping run_map)
-    : fd_(std::move(fd)), run_map_(std::move(run_map)), sync_regs_(vm.system().sync_regs()) {
+KvmVcpu::KvmVcpu(const KvmVm& vm, Handle h)
+    : fd_(std::move(h.fd)), run_map_(std::move(h.run_map)), sync_regs_(vm.system().sync_regs()) {
     // SAFETY: the mapping is the vCPU's kvm_run structure, at least sizeof(kvm_run) bytes.
-    run_ = static_cast<kvm_run*>(run_map_.get());
-    if (sync_regs_) run_->kvm_valid_regs = KVM_SYNC_X86_REGS;
+    kvm_run* run = static_cast<kvm_run*>(run_map_.get());
+    if (sync_regs_) run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+    run_.store(run, std::memory_order_release);
 }
 
 KvmVcpu::KvmVcpu(KvmVcpu&& o) noexcept
     : fd_(std::move(o.fd_)),
       run_map_(std::move(o.run_map_)),
-      run_(std::exchange(o.run_, nullptr)),
-      sync_regs_(o.sync_regs_) {}
+      run_(o.run_.exchange(nullptr)),
+      sync_regs_(o.sync_regs_),
+      retired_(std::move(o.retired_)) {}
 
 KvmVcpu::~KvmVcpu() = default;
 
-Result<KvmVcpu, KvmError> KvmVcpu::create(const KvmVm& vm, std::uint32_t id) {
-    install_kick_handler();
+Result<KvmVcpu::Handle, KvmError> KvmVcpu::open_vcpu(const KvmVm& vm, std::uint32_t id) {
     // SAFETY: KVM_CREATE_VCPU takes the vCPU id by value.
     UniqueFd fd(ioctl(vm.fd(), KVM_CREATE_VCPU, static_cast<unsigned long>(id)));
     if (!fd.valid()) return err(KvmError{"KVM_CREATE_VCPU", errno});
@@ -125,7 +129,14 @@ Result<KvmVcpu, KvmError> KvmVcpu::create(const KvmVm& vm, std::uint32_t id) {
     Mapping run(p, size);
     const auto c = install_cpuid(vm.system().cpuid(), fd.get());
     if (!c) return err(c.error());
-    return KvmVcpu(vm, std::move(fd), std::move(run));
+    return Handle{std::move(fd), std::move(run)};
+}
+
+Result<KvmVcpu, KvmError> KvmVcpu::create(const KvmVm& vm, std::uint32_t id) {
+    install_kick_handler();
+    auto h = open_vcpu(vm, id);
+    if (!h) return err(h.error());
+    return KvmVcpu(vm, std::move(h.value()));
 }
 
 Result<void, KvmError> KvmVcpu::set_agent_state(const AgentStart& start) {
@@ -162,6 +173,8 @@ Result<void, KvmError> KvmVcpu::set_agent_state(const AgentStart& start) {
     const kvm_regs k = to_kvm(r);
     // SAFETY: KVM_SET_REGS reads the kvm_regs we filled.
     if (ioctl(fd_.get(), KVM_SET_REGS, &k) != 0) return err(KvmError{"KVM_SET_REGS", errno});
+    // KVM fills the synced copy only on the first exit; regs() reads it before.
+    if (sync_regs_) area()->s.regs.regs = k;
     return {};
 }
 
@@ -176,7 +189,7 @@ Result<backend::VcpuExit, KvmError> KvmVcpu::run() {
     const int r = ioctl(fd_.get(), KVM_RUN, 0);
     if (r != 0) {
         if (errno == EINTR || errno == EAGAIN) {
-            __atomic_store_n(&run_->immediate_exit, 0, __ATOMIC_SEQ_CST);
+            __atomic_store_n(&area()->immediate_exit, 0, __ATOMIC_SEQ_CST);
             return backend::VcpuExit{backend::exits::Preempted{}};
         }
         return err(KvmError{"KVM_RUN", errno});
@@ -190,31 +203,32 @@ backend::VcpuExit KvmVcpu::translate() {
         const auto g = regs();
         return g ? g.value().rip : 0;
     };
-    switch (run_->exit_reason) {
+    const kvm_run* const run = area();
+    switch (run->exit_reason) {
         case KVM_EXIT_IO:
-            if (run_->io.direction == KVM_EXIT_IO_OUT && run_->io.port == RVM_HC_PORT && run_->io.size == 4 &&
-                run_->io.count == 1) {
+            if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == RVM_HC_PORT && run->io.size == 4 &&
+                run->io.count == 1) {
                 const auto g = regs();
                 if (g) return Hypercall{g.value()};
                 return Fault{0, 0, "registers unreadable at a hypercall"};
             }
-            return Fault{rip(), run_->io.port, "port I/O to a port other than the hypercall port"};
-        case KVM_EXIT_MMIO: return Fault{rip(), run_->mmio.phys_addr, "access to unmapped guest-physical memory"};
+            return Fault{rip(), run->io.port, "port I/O to a port other than the hypercall port"};
+        case KVM_EXIT_MMIO: return Fault{rip(), run->mmio.phys_addr, "access to unmapped guest-physical memory"};
         case KVM_EXIT_HLT: return Halt{rip()};
         case KVM_EXIT_SHUTDOWN: return Shutdown{rip()};
         case KVM_EXIT_INTERNAL_ERROR:
-            return Fault{rip(), run_->internal.suberror, "KVM internal error (instruction emulation failed)"};
+            return Fault{rip(), run->internal.suberror, "KVM internal error (instruction emulation failed)"};
         case KVM_EXIT_FAIL_ENTRY:
-            return Fault{rip(), run_->fail_entry.hardware_entry_failure_reason, "VM entry failed"};
+            return Fault{rip(), run->fail_entry.hardware_entry_failure_reason, "VM entry failed"};
         case KVM_EXIT_INTR: return Preempted{};
-        case KVM_EXIT_X86_RDMSR: return MsrRead{run_->msr.index};
-        case KVM_EXIT_X86_WRMSR: return MsrWrite{run_->msr.index, run_->msr.data};
-        default: return Fault{rip(), run_->exit_reason, "unexpected KVM exit"};
+        case KVM_EXIT_X86_RDMSR: return MsrRead{run->msr.index};
+        case KVM_EXIT_X86_WRMSR: return MsrWrite{run->msr.index, run->msr.data};
+        default: return Fault{rip(), run->exit_reason, "unexpected KVM exit"};
     }
 }
 
 Result<backend::Regs, KvmError> KvmVcpu::regs() const {
-    if (sync_regs_) return from_kvm(run_->s.regs.regs);
+    if (sync_regs_) return from_kvm(area()->s.regs.regs);
     kvm_regs k{};
     // SAFETY: KVM_GET_REGS fills a kvm_regs we own.
     if (ioctl(fd_.get(), KVM_GET_REGS, &k) != 0) return err(KvmError{"KVM_GET_REGS", errno});
@@ -224,8 +238,9 @@ Result<backend::Regs, KvmError> KvmVcpu::regs() const {
 Result<void, KvmError> KvmVcpu::set_result(std::uint64_t rax) {
     if (sync_regs_) {
         // KVM copies the synced registers back in on the next KVM_RUN.
-        run_->s.regs.regs.rax = rax;
-        run_->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+        kvm_run* run = area();
+        run->s.regs.regs.rax = rax;
+        run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
         return {};
     }
     kvm_regs k{};
@@ -238,15 +253,18 @@ Result<void, KvmError> KvmVcpu::set_result(std::uint64_t rax) {
 
 void KvmVcpu::complete_msr(std::uint64_t value, bool gp) {
     // KVM injects #GP on the next KVM_RUN when error is non-zero.
-    run_->msr.error = gp ? 1 : 0;
-    if (!gp && run_->exit_reason == KVM_EXIT_X86_RDMSR) run_->msr.data = value;
+    kvm_run* run = area();
+    run->msr.error = gp ? 1 : 0;
+    if (!gp && run->exit_reason == KVM_EXIT_X86_RDMSR) run->msr.data = value;
 }
 
 void KvmVcpu::kick() {
-    if (run_ == nullptr) return;
+    // A rehome may switch run_ meanwhile: the old area stays mapped (retired_).
+    kvm_run* run = area();
+    if (run == nullptr) return;
     // immediate_exit covers a kick that lands before the thread enters
     // KVM_RUN; the signal covers one that lands while it is inside.
-    __atomic_store_n(&run_->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
     std::lock_guard<std::mutex> g(thread_mu_);
     if (has_thread_) (void)pthread_kill(thread_, kick_signal());
 }
@@ -255,6 +273,238 @@ void KvmVcpu::thread_done() {
     std::lock_guard<std::mutex> g(thread_mu_);
     has_thread_ = false;
     bound_ = false;
+}
+
+}  // namespace rvm::kvm
+
+// Rehome: the state a vCPU carries into another VM.
+namespace rvm::kvm {
+
+namespace {
+
+// C layouts of the uapi structs that end in a flexible array. Under C++,
+// __DECLARE_FLEX_ARRAY adds an empty struct (1 byte), so sizeof -- and the
+// ioctl numbers, which encode it -- come out wrong and KVM answers EINVAL
+// (cpuid.cpp has the same problem with kvm_cpuid2).
+struct MsrsHeader {  // struct kvm_msrs before its entries
+    std::uint32_t nmsrs;
+    std::uint32_t pad;
+};
+struct MsrListHeader {  // struct kvm_msr_list before its indices
+    std::uint32_t nmsrs;
+};
+struct XsaveArea {  // struct kvm_xsave without `extra` (KVM_CAP_XSAVE2 may ask for more)
+    std::array<std::uint32_t, 1024> region;
+};
+constexpr unsigned long kGetMsrIndexList = _IOWR(KVMIO, 0x02, MsrListHeader);
+constexpr unsigned long kGetMsrs = _IOWR(KVMIO, 0x88, MsrsHeader);
+constexpr unsigned long kSetMsrs = _IOW(KVMIO, 0x89, MsrsHeader);
+constexpr unsigned long kGetXsave = _IOR(KVMIO, 0xa4, XsaveArea);
+constexpr unsigned long kSetXsave = _IOW(KVMIO, 0xa5, XsaveArea);
+constexpr unsigned long kGetXsave2 = _IOR(KVMIO, 0xcf, XsaveArea);
+// The values linux/kvm.h gives these in C.
+static_assert(kGetMsrIndexList == 0xc004ae02 && kGetMsrs == 0xc008ae88 && kSetMsrs == 0x4008ae89);
+static_assert(kGetXsave == 0x9000aea4 && kSetXsave == 0x5000aea5 && kGetXsave2 == 0x9000aecf);
+
+// The MSRs rehome carries, where KVM_GET_MSR_INDEX_LIST has them: the TSC
+// (the guest's clock must not restart) and TSC_ADJUST, and what a
+// kernel-profile guest programs that sregs do not hold (SYSENTER and SYSCALL
+// entry, the swapgs base, TSC_AUX, PAT). An agent at CPL3 changes none but
+// the TSC; the rest a new vCPU would have at reset values.
+constexpr std::array<std::uint32_t, 12> kMovedMsrs{
+    0x10,                                            // IA32_TSC
+    0x3b,                                            // IA32_TSC_ADJUST
+    0x174,      0x175,      0x176,                   // SYSENTER_CS / _ESP / _EIP
+    0x277,                                           // IA32_PAT
+    0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084,  // STAR, LSTAR, CSTAR, SFMASK
+    0xc0000102,                                      // KERNEL_GS_BASE
+    0xc0000103,                                      // TSC_AUX
+};
+
+// A kvm_msrs in the C layout with room for N entries.
+template <std::size_t N>
+struct MsrBlock {
+    MsrsHeader header{};
+    std::array<kvm_msr_entry, N> entries{};
+};
+static_assert(offsetof(MsrBlock<1>, entries) == sizeof(MsrsHeader));
+using MovedMsrs = MsrBlock<kMovedMsrs.size()>;
+
+// One ioctl whose argument is a T we own; `op` names it in the error.
+template <typename T>
+Result<void, KvmError> xfer(int fd, unsigned long request, T* arg, const char* op) {
+    // SAFETY: every caller pairs `request` with the type its argument has in
+    // linux/kvm.h (or the C layout above); KVM reads or fills that object.
+    if (ioctl(fd, request, arg) != 0) return err(KvmError{op, errno});
+    return {};
+}
+
+// KVM_CHECK_EXTENSION on the VM (0: absent).
+int check(const KvmVm& vm, long cap) {
+    // SAFETY: KVM_CHECK_EXTENSION takes the capability number by value.
+    const int r = ioctl(vm.fd(), KVM_CHECK_EXTENSION, cap);
+    return r > 0 ? r : 0;
+}
+
+// Which of kMovedMsrs this KVM supports, as a block ready for KVM_GET_MSRS.
+Result<MovedMsrs, KvmError> moved_msrs(const KvmSystem& sys) {
+    std::vector<std::uint32_t> list(1 + 256);  // the header's nmsrs, then indices
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        list[0] = static_cast<std::uint32_t>(list.size() - 1);
+        // SAFETY: a kvm_msr_list in the C layout with room for list[0] indices.
+        if (ioctl(sys.fd(), kGetMsrIndexList, list.data()) == 0) {
+            MovedMsrs m;
+            const auto first = list.begin() + 1;
+            const auto last = first + static_cast<std::ptrdiff_t>(std::min<std::size_t>(list[0], list.size() - 1));
+            for (const std::uint32_t index : kMovedMsrs) {
+                if (std::find(first, last, index) != last) m.entries[m.header.nmsrs++].index = index;
+            }
+            return m;
+        }
+        if (errno != E2BIG) break;
+        list.resize(1 + std::size_t{list[0]});  // KVM said how many there are
+    }
+    return err(KvmError{"KVM_GET_MSR_INDEX_LIST", errno});
+}
+
+// Everything rehome carries from the old vCPU to the new one.
+struct VcpuState {
+    kvm_regs regs{};
+    kvm_sregs sregs{};
+    std::vector<std::uint32_t> xsave;  // a kvm_xsave of KVM_CAP_XSAVE2's size; empty: `fpu` instead
+    kvm_fpu fpu{};
+    std::optional<kvm_xcrs> xcrs;  // where KVM_CAP_XCRS
+    kvm_vcpu_events events{};
+    kvm_debugregs debugregs{};
+    MovedMsrs msrs;
+    // KVM_VCPU_TSC_OFFSET where KVM has it: the same offset makes the new
+    // vCPU's TSC the old one's exactly (MSR_IA32_TSC alone stops the clock
+    // for the length of the move).
+    std::optional<std::int64_t> tsc_offset;
+};
+
+kvm_device_attr tsc_offset_attr(std::int64_t* offset) {
+    kvm_device_attr a{};
+    a.group = KVM_VCPU_TSC_CTRL;
+    a.attr = KVM_VCPU_TSC_OFFSET;
+    // SAFETY: the address of an int64 the caller keeps alive across the
+    // ioctl; KVM reads or writes its 8 bytes during the call only.
+    a.addr = reinterpret_cast<std::uintptr_t>(offset);
+    return a;
+}
+
+// `caps`: a VM of the same KvmSystem, for the capability checks.
+Result<VcpuState, KvmError> save_state(int fd, const KvmVm& caps) {
+    VcpuState s;
+    RVM_TRY_VOID(xfer(fd, KVM_GET_REGS, &s.regs, "KVM_GET_REGS"));
+    RVM_TRY_VOID(xfer(fd, KVM_GET_SREGS, &s.sregs, "KVM_GET_SREGS"));
+    if (check(caps, KVM_CAP_XSAVE) != 0) {
+        const int size = check(caps, KVM_CAP_XSAVE2);  // >= 4096 where KVM has it
+        s.xsave.resize(std::max<std::size_t>(sizeof(XsaveArea), static_cast<std::size_t>(size)) / 4);
+        RVM_TRY_VOID(xfer(fd, size != 0 ? kGetXsave2 : kGetXsave, s.xsave.data(), "KVM_GET_XSAVE"));
+    } else {
+        RVM_TRY_VOID(xfer(fd, KVM_GET_FPU, &s.fpu, "KVM_GET_FPU"));
+    }
+    if (check(caps, KVM_CAP_XCRS) != 0) {
+        s.xcrs.emplace();
+        RVM_TRY_VOID(xfer(fd, KVM_GET_XCRS, &*s.xcrs, "KVM_GET_XCRS"));
+    }
+    RVM_TRY_VOID(xfer(fd, KVM_GET_VCPU_EVENTS, &s.events, "KVM_GET_VCPU_EVENTS"));
+    RVM_TRY_VOID(xfer(fd, KVM_GET_DEBUGREGS, &s.debugregs, "KVM_GET_DEBUGREGS"));
+    auto msrs = moved_msrs(caps.system());
+    if (!msrs) return err(msrs.error());
+    s.msrs = msrs.value();
+    // SAFETY: KVM_GET_MSRS fills the entries of a kvm_msrs in the C layout.
+    const int n = ioctl(fd, kGetMsrs, &s.msrs);
+    if (n < 0) return err(KvmError{"KVM_GET_MSRS", errno});
+    if (static_cast<std::uint32_t>(n) != s.msrs.header.nmsrs) return err(KvmError{"KVM_GET_MSRS: short read", EIO});
+    std::int64_t offset = 0;
+    kvm_device_attr a = tsc_offset_attr(&offset);
+    // SAFETY: KVM_HAS_DEVICE_ATTR / KVM_GET_DEVICE_ATTR read `a`; the latter writes `offset`.
+    if (ioctl(fd, KVM_HAS_DEVICE_ATTR, &a) == 0 && ioctl(fd, KVM_GET_DEVICE_ATTR, &a) == 0) s.tsc_offset = offset;
+    return s;
+}
+
+// QEMU's order (kvm_arch_put_registers): sregs first (paging and EFER decide
+// what the rest means), then registers, FPU, XCRs, MSRs, events, debug.
+Result<void, KvmError> restore_state(int fd, VcpuState& s) {
+    RVM_TRY_VOID(xfer(fd, KVM_SET_SREGS, &s.sregs, "KVM_SET_SREGS"));
+    RVM_TRY_VOID(xfer(fd, KVM_SET_REGS, &s.regs, "KVM_SET_REGS"));
+    if (!s.xsave.empty()) {
+        RVM_TRY_VOID(xfer(fd, kSetXsave, s.xsave.data(), "KVM_SET_XSAVE"));
+    } else {
+        RVM_TRY_VOID(xfer(fd, KVM_SET_FPU, &s.fpu, "KVM_SET_FPU"));
+    }
+    if (s.xcrs) RVM_TRY_VOID(xfer(fd, KVM_SET_XCRS, &*s.xcrs, "KVM_SET_XCRS"));
+    // SAFETY: KVM_SET_MSRS reads the entries of a kvm_msrs in the C layout.
+    const int n = ioctl(fd, kSetMsrs, &s.msrs);
+    if (n < 0) return err(KvmError{"KVM_SET_MSRS", errno});
+    if (static_cast<std::uint32_t>(n) != s.msrs.header.nmsrs) return err(KvmError{"KVM_SET_MSRS: refused", EINVAL});
+    if (s.tsc_offset) {
+        kvm_device_attr a = tsc_offset_attr(&*s.tsc_offset);
+        RVM_TRY_VOID(xfer(fd, KVM_SET_DEVICE_ATTR, &a, "KVM_SET_DEVICE_ATTR(TSC_OFFSET)"));
+    }
+    // A pending NMI is carried only when the flag says so.
+    s.events.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING;
+    RVM_TRY_VOID(xfer(fd, KVM_SET_VCPU_EVENTS, &s.events, "KVM_SET_VCPU_EVENTS"));
+    RVM_TRY_VOID(xfer(fd, KVM_SET_DEBUGREGS, &s.debugregs, "KVM_SET_DEBUGREGS"));
+    return {};
+}
+
+}  // namespace
+
+Result<std::uint64_t, KvmError> KvmVcpu::tsc() const {
+    MsrBlock<1> m;
+    m.header.nmsrs = 1;
+    m.entries[0].index = kMovedMsrs[0];
+    // SAFETY: KVM_GET_MSRS fills the entry of a kvm_msrs in the C layout.
+    const int n = ioctl(fd_.get(), kGetMsrs, &m);
+    if (n != 1) return err(KvmError{"KVM_GET_MSRS(IA32_TSC)", n < 0 ? errno : EIO});
+    return m.entries[0].data;
+}
+
+Result<void, KvmError> KvmVcpu::settle() {
+    kvm_run* run = area();
+    __atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    // SAFETY: KVM_RUN takes no argument; with immediate_exit set KVM completes
+    // the pending exit and returns EINTR before entering the guest.
+    const int r = ioctl(fd_.get(), KVM_RUN, 0);
+    const int e = errno;
+    __atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+    if (r == 0) return err(KvmError{"KVM_RUN (immediate exit): completing the last exit caused another", 0});
+    if (e != EINTR) return err(KvmError{"KVM_RUN (immediate exit)", e});
+    return {};
+}
+
+Result<void, KvmError> KvmVcpu::rehome(const KvmVm& target, std::uint32_t id) {
+    install_kick_handler();
+    RVM_TRY_VOID(settle());
+    auto moved = [&]() -> Result<Handle, KvmError> {
+        auto state = save_state(fd_.get(), target);
+        if (!state) return err(state.error());
+        auto h = open_vcpu(target, id);
+        if (!h) return err(h.error());
+        RVM_TRY_VOID(restore_state(h.value().fd.get(), state.value()));
+        // SAFETY: the mapping is the new vCPU's kvm_run, at least sizeof(kvm_run) bytes.
+        kvm_run* run = static_cast<kvm_run*>(h.value().run_map.get());
+        if (sync_regs_) {  // regs() and set_result() read the synced copy before the first run
+            run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+            run->s.regs.regs = state.value().regs;
+        }
+        return h;
+    }();
+    if (moved) {
+        Handle& h = moved.value();
+        retired_.push_back(Handle{std::move(fd_), std::move(run_map_)});
+        fd_ = std::move(h.fd);
+        run_map_ = std::move(h.run_map);
+        run_.store(static_cast<kvm_run*>(run_map_.get()), std::memory_order_release);
+    }
+    // settle() owned immediate_exit for a while: a kick meanwhile may be lost,
+    // so the next run() leaves at once and the task loop rechecks its flags.
+    __atomic_store_n(&area()->immediate_exit, 1, __ATOMIC_SEQ_CST);
+    if (!moved) return err(moved.error());
+    return {};
 }
 
 }  // namespace rvm::kvm

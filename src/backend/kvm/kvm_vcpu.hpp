@@ -1,6 +1,7 @@
 // KvmVcpu: one vCPU (= one task), its kvm_run mapping, the CPL3 64-bit start
 // state of DESIGN.md section 4, the run loop's translation of KVM exits into
-// the neutral VcpuExit, and the kick that stops it from another thread.
+// the neutral VcpuExit, the kick that stops it from another thread, and its
+// move into another VM (rehome).
 #pragma once
 
 #include <pthread.h>
@@ -9,8 +10,10 @@
 #include <cstdint>
 #include <mutex>
 #include <span>
+#include <vector>
 
 #include "backend/kvm/kvm_vm.hpp"
+#include "backend/mapping.hpp"
 #include "backend/vcpu.hpp"
 #include "backend/vcpu_exit.hpp"
 
@@ -49,6 +52,8 @@ public:
     // Sets rax before the next run (the hypercall result).
     [[nodiscard]] Result<void, KvmError> set_result(std::uint64_t rax);
     [[nodiscard]] Result<backend::Regs, KvmError> regs() const;
+    // The guest's time-stamp counter (MSR_IA32_TSC) as KVM reports it now.
+    [[nodiscard]] Result<std::uint64_t, KvmError> tsc() const;
     // Answers the MsrRead / MsrWrite exit run() just returned.
     void complete_msr(std::uint64_t value, bool gp);
     [[nodiscard]] int fd() const { return fd_.get(); }
@@ -58,17 +63,48 @@ public:
     // The running thread is about to exit: kicks stop signalling it.
     void thread_done();
 
+    // Moves this vCPU into `target` as its vCPU `id` (KvmVm::next_vcpu_id):
+    // completes the pending exit without running guest code, copies the
+    // state (registers, FPU/XSAVE, XCRs, pending events, debug registers,
+    // the TSC and the MSRs a kernel-profile guest programs) into a new vCPU
+    // there, and runs that one from now on. The guest continues where it
+    // stopped; `target` must map the same memory at the same guest-physical
+    // addresses (and route the same MSRs, KvmVm::route_msrs) and belong to
+    // the same KvmSystem. The same host thread keeps running the vCPU; the
+    // old vCPU's fd and kvm_run stay open (idle) until this object dies, so
+    // a racing kick never writes to unmapped memory.
+    // Precondition: no thread is inside run() and none enters it until
+    // rehome returns (the caller holds the task out), and the last exit has
+    // been answered (set_result / complete_msr). kick() may race.
+    // On error nothing moved: the vCPU still runs in its old VM, unharmed
+    // (only `id` is spent in `target`: KVM never frees an id). Either way
+    // the next run() returns Preempted without entering the guest, so a
+    // kick that lands during rehome is not lost.
+    [[nodiscard]] Result<void, KvmError> rehome(const KvmVm& target, std::uint32_t id);
+
     // Installs the (empty) handler of the kick signal; once per process.
     static void install_kick_handler();
 
 private:
-    KvmVcpu(const KvmVm& vm, UniqueFd fd, Mapping run_map);
+    struct Handle {  // a vCPU's fd and its kvm_run mapping
+        UniqueFd fd;
+        Mapping run_map;
+    };
+    [[nodiscard]] static Result<Handle, KvmError> open_vcpu(const KvmVm& vm, std::uint32_t id);
+    KvmVcpu(const KvmVm& vm, Handle h);
     [[nodiscard]] backend::VcpuExit translate();
+    // The kvm_run of the vCPU in use (it changes only in rehome).
+    [[nodiscard]] kvm_run* area() const { return run_.load(std::memory_order_acquire); }
+    // Rehome step 1: KVM_RUN with immediate_exit, which finishes the pending
+    // I/O or MSR completion and applies dirty sync regs, then returns EINTR.
+    [[nodiscard]] Result<void, KvmError> settle();
 
     UniqueFd fd_;
     Mapping run_map_;
-    kvm_run* run_ = nullptr;
+    // Atomic: kick() reads it from any thread while rehome switches it.
+    std::atomic<kvm_run*> run_{nullptr};
     bool sync_regs_ = false;
+    std::vector<Handle> retired_;  // vCPUs left behind by rehome, kept mapped for kick()
     // Guards the thread identity so that a kick never signals a thread that
     // has exited (pthread_kill on a dead thread is undefined).
     std::mutex thread_mu_;

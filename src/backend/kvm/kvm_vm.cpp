@@ -38,6 +38,27 @@ Result<void, KvmError> KvmVm::add_memslot(std::uint32_t slot, std::uint64_t gpa,
     return {};
 }
 
+Result<void, KvmError> KvmVm::remove_memslot(std::uint32_t slot) {
+    // KVM deletes a slot given only its number and a size of 0; the address
+    // fields must merely pass its alignment checks, so they stay 0.
+    kvm_userspace_memory_region region{};
+    region.slot = slot;
+    // SAFETY: `region` names no memory; KVM only unmaps the slot.
+    if (ioctl(fd_.get(), KVM_SET_USER_MEMORY_REGION, &region) != 0) {
+        return err(KvmError{"KVM_SET_USER_MEMORY_REGION (delete)", errno});
+    }
+    return {};
+}
+
+std::uint32_t KvmVm::max_vcpus() const {
+    for (const long cap : {KVM_CAP_MAX_VCPUS, KVM_CAP_NR_VCPUS}) {
+        // SAFETY: KVM_CHECK_EXTENSION takes the capability number by value.
+        const int n = ioctl(fd_.get(), KVM_CHECK_EXTENSION, cap);
+        if (n > 0) return static_cast<std::uint32_t>(n);
+    }
+    return 4;
+}
+
 }  // namespace rvm::kvm
 
 namespace rvm::kvm {

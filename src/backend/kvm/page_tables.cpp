@@ -22,9 +22,11 @@ std::uint64_t PageTableBuilder::table_pages_for(std::uint64_t bytes) {
            div_up(bytes, std::uint64_t{1} << 21);
 }
 
-PageTableBuilder::PageTableBuilder(std::span<std::uint8_t> guest, std::uint64_t table_base, std::uint64_t table_end)
-    : guest_(guest), next_(table_base), end_(table_end), gpa_limit_(guest.size()) {
-    if (table_base % kPage != 0 || table_end % kPage != 0 || table_end > guest.size() || table_base >= table_end) {
+PageTableBuilder::PageTableBuilder(std::span<std::uint8_t> guest, std::uint64_t table_base, std::uint64_t table_end,
+                                   std::uint64_t base)
+    : guest_(guest), base_(base), next_(table_base), end_(table_end) {
+    if (table_base % kPage != 0 || table_end % kPage != 0 || table_end > guest.size() || table_base >= table_end ||
+        base % kPage != 0 || base + guest.size() < base || base + guest.size() > kAddrMask) {
         ok_ = false;
         return;
     }
@@ -40,19 +42,23 @@ std::optional<std::uint64_t> PageTableBuilder::alloc_table() {
     return t;
 }
 
-std::uint64_t PageTableBuilder::load(std::uint64_t gpa) const {
+std::uint64_t PageTableBuilder::load(std::uint64_t off) const {
     std::uint64_t v;
-    std::memcpy(&v, guest_.data() + gpa, sizeof v);
+    std::memcpy(&v, guest_.data() + off, sizeof v);
     return v;
 }
 
-void PageTableBuilder::store(std::uint64_t gpa, std::uint64_t v) { std::memcpy(guest_.data() + gpa, &v, sizeof v); }
+void PageTableBuilder::store(std::uint64_t off, std::uint64_t v) { std::memcpy(guest_.data() + off, &v, sizeof v); }
 
 bool PageTableBuilder::map(std::uint64_t va, std::uint64_t gpa, std::uint64_t bytes, PageFlags flags) {
     if (!ok_ || root_ == 0 || va % kPage != 0 || gpa % kPage != 0 || bytes % kPage != 0) return false;
     std::uint64_t va_end = 0, gpa_end = 0;
     if (__builtin_add_overflow(va, bytes, &va_end) || __builtin_add_overflow(gpa, bytes, &gpa_end)) return false;
-    if (va_end > kLowerHalfEnd || gpa_end > gpa_limit_) return false;
+    if (va_end > kLowerHalfEnd) return false;
+    // Inside the guest memory, or wholly outside it below the limit.
+    const bool inside = gpa >= base_ && gpa_end <= base_ + guest_.size();
+    const bool outside = gpa_end <= base_ || gpa >= base_ + guest_.size();
+    if (!inside && !(outside && gpa_end <= gpa_limit_)) return false;
     const std::uint64_t leaf =
         kPresent | (flags.write ? kWritable : 0) | (flags.user ? kUser : 0) | (flags.exec ? 0 : kNoExec);
     for (std::uint64_t off = 0; off < bytes; off += kPage) {
@@ -63,10 +69,10 @@ bool PageTableBuilder::map(std::uint64_t va, std::uint64_t gpa, std::uint64_t by
             if ((e & kPresent) == 0) {
                 const auto t = alloc_table();
                 if (!t) return false;
-                e = *t | kUpper;
+                e = (base_ + *t) | kUpper;
                 store(slot, e);
             }
-            table = e & kAddrMask;
+            table = (e & kAddrMask) - base_;  // a table this builder allocated
         }
         store(table + 8 * index(va + off, 0), ((gpa + off) & kAddrMask) | leaf);
     }
@@ -79,7 +85,8 @@ std::optional<Translation> PageTableBuilder::walk(std::uint64_t va) const {
     for (unsigned level = 3; level > 0; --level) {
         const std::uint64_t e = load(table + 8 * index(va, level));
         if ((e & kPresent) == 0) return std::nullopt;
-        table = e & kAddrMask;
+        if ((e & kAddrMask) < base_) return std::nullopt;
+        table = (e & kAddrMask) - base_;
         if (table + kPage > guest_.size()) return std::nullopt;
     }
     const std::uint64_t e = load(table + 8 * index(va, 0));

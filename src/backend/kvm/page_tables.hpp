@@ -28,32 +28,37 @@ public:
     // Page-table pages needed to map [0, bytes) with 4 KiB pages.
     [[nodiscard]] static std::uint64_t table_pages_for(std::uint64_t bytes);
 
-    // `guest` is guest-physical memory from gpa 0; table pages are taken from
-    // [table_base, table_end), which must be page-aligned and inside `guest`.
-    PageTableBuilder(std::span<std::uint8_t> guest, std::uint64_t table_base, std::uint64_t table_end);
+    // `guest` is guest-physical memory from gpa `base` (page-aligned); table
+    // pages are taken from [table_base, table_end), offsets into `guest` that
+    // must be page-aligned and inside it. Entries hold guest-physical
+    // addresses (base + offset), so the same tables work wherever the memory
+    // is placed, as long as it is at `base`.
+    PageTableBuilder(std::span<std::uint8_t> guest, std::uint64_t table_base, std::uint64_t table_end,
+                     std::uint64_t base = 0);
 
     // Maps [va, va + bytes) to [gpa, gpa + bytes). All page-aligned, canonical
-    // lower-half addresses, gpa range inside guest memory. False (and a
+    // lower-half addresses, gpa range inside guest memory [base, base + size). False (and a
     // partially built table) if not; the caller then discards the partition.
     [[nodiscard]] bool map(std::uint64_t va, std::uint64_t gpa, std::uint64_t bytes, PageFlags flags);
 
-    // Lets map() target guest-physical addresses up to `limit` (memory outside
-    // `guest`, e.g. other memslots); table pages still come from `guest`.
+    // Lets map() target any guest-physical address below `limit` (memory
+    // outside `guest`, e.g. other memslots); table pages still come from `guest`.
     void set_gpa_limit(std::uint64_t limit) { gpa_limit_ = limit; }
 
-    [[nodiscard]] std::uint64_t root() const { return root_; }  // CR3
+    [[nodiscard]] std::uint64_t root() const { return root_ == 0 ? 0 : base_ + root_; }  // CR3
     [[nodiscard]] std::optional<Translation> walk(std::uint64_t va) const;
 
 private:
     [[nodiscard]] std::optional<std::uint64_t> alloc_table();
-    [[nodiscard]] std::uint64_t load(std::uint64_t gpa) const;
-    void store(std::uint64_t gpa, std::uint64_t v);
+    [[nodiscard]] std::uint64_t load(std::uint64_t off) const;
+    void store(std::uint64_t off, std::uint64_t v);
 
     std::span<std::uint8_t> guest_;
+    std::uint64_t base_;
     std::uint64_t next_;
     std::uint64_t end_;
-    std::uint64_t root_ = 0;
-    std::uint64_t gpa_limit_ = 0;
+    std::uint64_t root_ = 0;       // offset into guest_ (0: none)
+    std::uint64_t gpa_limit_ = 0;  // 0: only inside guest memory
     bool ok_ = true;
 };
 
