@@ -20,6 +20,8 @@
  *              region, reads (and checks) every word in place, acknowledges;
  *              logs "zsink: N chunks of B bytes in X ns"
  *   9 zvandal  edge 0 in: writes into the region (read-only here): must fault
+ *  10 switcher edge 0 out, edge 1 out: sends N messages on edge 0, then N on
+ *              edge 1 -- a communication pattern that changes halfway
  * Chunk i, word j (of 8 bytes) holds i * 0x9e3779b97f4a7c15 + j.
  * Message i: 16-byte header {u64 seq = i, u64 len} and len - 16 bytes with
  * byte j = (i * 31 + j) & 0xff; len = 16 + (i * 7) % 241.
@@ -213,6 +215,16 @@ int main(const struct rvm_info* info, uint64_t task_index, uint64_t arg) {
                 if ((rc = send_msg(&a, want, msg_len(i))) != 0) return rc;
             }
             rvm_logf("edge: source sent %lu\n", n);
+            return 0;
+        case 10: /* switcher */
+            if ((rc = open_edge(&b, 1)) != 0) return rc;
+            for (uint64_t i = 0; i < 2 * n; ++i) {
+                const uint64_t k = i < n ? i : i - n;
+                make_msg(want, k);
+                if ((rc = send_msg(i < n ? &a : &b, want, msg_len(k))) != 0) return rc;
+                if (i + 1 == n) rvm_logf("edge: switcher sent %lu on edge 0, now edge 1\n", n);
+            }
+            rvm_logf("edge: switcher sent %lu on each edge\n", n);
             return 0;
         case 1: /* relay */
             if ((rc = open_edge(&b, 1)) != 0) return rc;

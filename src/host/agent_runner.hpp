@@ -200,9 +200,9 @@ private:
     std::atomic<bool> sched_stop_{false};
     std::thread sched_thread_;
     std::unique_ptr<CoherenceObserver> coherence_;
-    bool reshape_on_ = false;
     std::mutex reshape_mu_;  // one reshape at a time
     std::atomic<std::uint32_t> fail_after_{~0u};
+    bool reshape_on_ = false;
     mutable std::mutex reshapes_mu_;
     std::vector<Reshape> reshapes_;
     mutable std::mutex edges_mu_;

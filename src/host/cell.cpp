@@ -91,7 +91,7 @@ Result<void, std::string> Cell::set_maps(std::uint64_t who, std::vector<MemMap> 
     const bool existed = had != wants_.end();
     std::vector<MemMap> before = existed ? had->second : std::vector<MemMap>{};
     wants_[who] = std::move(maps);
-    const auto r = reconcile();
+    auto r = reconcile();
     if (r) return r;
     if (existed) {
         wants_[who] = std::move(before);
@@ -108,7 +108,7 @@ Result<void, std::string> Cell::drop(std::uint64_t who) {
     if (it == wants_.end()) return {};
     std::vector<MemMap> before = std::move(it->second);
     wants_.erase(it);
-    const auto r = reconcile();
+    auto r = reconcile();
     if (r) return r;
     wants_[who] = std::move(before);
     (void)reconcile();

@@ -218,8 +218,7 @@ backend::VcpuExit KvmVcpu::translate() {
         case KVM_EXIT_SHUTDOWN: return Shutdown{rip()};
         case KVM_EXIT_INTERNAL_ERROR:
             return Fault{rip(), run->internal.suberror, "KVM internal error (instruction emulation failed)"};
-        case KVM_EXIT_FAIL_ENTRY:
-            return Fault{rip(), run->fail_entry.hardware_entry_failure_reason, "VM entry failed"};
+        case KVM_EXIT_FAIL_ENTRY: return Fault{rip(), run->fail_entry.hardware_entry_failure_reason, "VM entry failed"};
         case KVM_EXIT_INTR: return Preempted{};
         case KVM_EXIT_X86_RDMSR: return MsrRead{run->msr.index};
         case KVM_EXIT_X86_WRMSR: return MsrWrite{run->msr.index, run->msr.data};
@@ -471,6 +470,9 @@ Result<void, KvmError> KvmVcpu::settle() {
     const int r = ioctl(fd_.get(), KVM_RUN, 0);
     const int e = errno;
     __atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+    // A completion that causes another exit (a string I/O instruction that
+    // goes on, say; never the hypercall's single `out`) ran guest code, and
+    // that exit is not one the task loop will see: refuse the move.
     if (r == 0) return err(KvmError{"KVM_RUN (immediate exit): completing the last exit caused another", 0});
     if (e != EINTR) return err(KvmError{"KVM_RUN (immediate exit)", e});
     return {};
@@ -478,8 +480,8 @@ Result<void, KvmError> KvmVcpu::settle() {
 
 Result<void, KvmError> KvmVcpu::rehome(const KvmVm& target, std::uint32_t id) {
     install_kick_handler();
-    RVM_TRY_VOID(settle());
     auto moved = [&]() -> Result<Handle, KvmError> {
+        RVM_TRY_VOID(settle());
         auto state = save_state(fd_.get(), target);
         if (!state) return err(state.error());
         auto h = open_vcpu(target, id);

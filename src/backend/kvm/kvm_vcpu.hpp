@@ -77,7 +77,9 @@ public:
     // rehome returns (the caller holds the task out), and the last exit has
     // been answered (set_result / complete_msr). kick() may race.
     // On error nothing moved: the vCPU still runs in its old VM, unharmed
-    // (only `id` is spent in `target`: KVM never frees an id). Either way
+    // (only `id` is spent in `target`: KVM never frees an id; the one
+    // exception is settle()'s refusal, where the completion ran guest code
+    // and exited again -- never after a hypercall or MSR exit). Either way
     // the next run() returns Preempted without entering the guest, so a
     // kick that lands during rehome is not lost.
     [[nodiscard]] Result<void, KvmError> rehome(const KvmVm& target, std::uint32_t id);
