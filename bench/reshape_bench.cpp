@@ -8,7 +8,10 @@
 #include <benchmark/benchmark.h>
 
 #include <chrono>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "host/agent_runner.hpp"
 #include "kvm_bench_env.hpp"
@@ -17,6 +20,15 @@ namespace rvm {
 namespace {
 
 enum Op : std::int64_t { kMigrate = 0, kMerge = 1, kSplit = 2 };
+
+host::AgentSpec spin_spec(std::string name, const std::vector<std::uint8_t>& elf) {
+    host::AgentSpec s;
+    s.name = std::move(name);
+    s.elf = elf;
+    s.memory = 8u << 20;
+    s.max_tasks = 1;
+    return s;
+}
 
 void BM_Reshape(benchmark::State& state) {
     static bench::KvmBenchEnv env;
@@ -29,14 +41,8 @@ void BM_Reshape(benchmark::State& state) {
 #endif
     if (bench::skip_without(state, env.error)) return;
     host::AgentRunner runner(*env.kernel, env.clock, *env.sys, {});
-    host::AgentSpec spec;
-    spec.elf = spin;
-    spec.memory = 8u << 20;
-    spec.max_tasks = 1;
-    spec.name = "a";
-    const auto a = runner.add(spec);
-    spec.name = "b";
-    const auto b = runner.add(spec);
+    const auto a = runner.add(spin_spec("a", spin));
+    const auto b = runner.add(spin_spec("b", spin));
     if (!a || !b) {
         state.SkipWithError("cannot build the partitions");
         return;

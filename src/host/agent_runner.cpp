@@ -760,11 +760,13 @@ AgentPartition* AgentRunner::partition_by_raw(std::uint64_t raw) {
 
 Result<AgentRunner::Reshape, std::string> AgentRunner::migrate(std::size_t i, std::size_t to) {
     if (i >= parts_.size() || to >= parts_.size()) return err(std::string("no such partition"));
+    std::lock_guard<std::mutex> reshaping(reshape_mu_);
     return move_cells({parts_[i].get()}, parts_[to]->cell, How::Migrate);
 }
 
 Result<AgentRunner::Reshape, std::string> AgentRunner::merge(std::size_t a, std::size_t b) {
     if (a >= parts_.size() || b >= parts_.size()) return err(std::string("no such partition"));
+    std::lock_guard<std::mutex> reshaping(reshape_mu_);
     std::vector<AgentPartition*> movers;
     for (auto& p : parts_) {
         if (p->cell == parts_[b]->cell) movers.push_back(p.get());
@@ -773,6 +775,7 @@ Result<AgentRunner::Reshape, std::string> AgentRunner::merge(std::size_t a, std:
 }
 
 Result<AgentRunner::Reshape, std::string> AgentRunner::split(const std::vector<std::size_t>& leave) {
+    std::lock_guard<std::mutex> reshaping(reshape_mu_);
     std::vector<AgentPartition*> movers;
     for (const std::size_t i : leave) {
         if (i >= parts_.size()) return err(std::string("no such partition"));
@@ -795,6 +798,7 @@ Result<AgentRunner::Reshape, std::string> AgentRunner::split(const std::vector<s
 // partitions. A split keeps its first part where it is and sends every other
 // part to a new cell of its own.
 void AgentRunner::apply_proposal(const CoherenceObserver::Observed& o) {
+    std::lock_guard<std::mutex> reshaping(reshape_mu_);
     std::vector<Result<Reshape, std::string>> done;
     const auto members = [&](std::uint64_t cell, const std::vector<std::uint64_t>* only) {
         std::vector<AgentPartition*> out;
@@ -833,7 +837,6 @@ void AgentRunner::apply_proposal(const CoherenceObserver::Observed& o) {
 
 Result<AgentRunner::Reshape, std::string> AgentRunner::move_cells(std::vector<AgentPartition*> movers,
                                                                   std::shared_ptr<Cell> target, How how) {
-    std::lock_guard<std::mutex> reshaping(reshape_mu_);
     const std::uint64_t t0 = clock_.now_ns();
     const PartitionState during = how == How::Split   ? PartitionState::Splitting
                                   : how == How::Merge ? PartitionState::Merging

@@ -151,6 +151,8 @@ public:
 
 private:
     enum class How : std::uint8_t { Split, Merge, Migrate };
+    // Under reshape_mu_, which also guards every partition's `cell` pointer
+    // against concurrent reshapes (AgentPartition reads it under its mu).
     [[nodiscard]] Result<Reshape, std::string> move_cells(std::vector<AgentPartition*> movers,
                                                           std::shared_ptr<Cell> target, How how);
     void apply_proposal(const CoherenceObserver::Observed& o);
@@ -200,7 +202,7 @@ private:
     std::atomic<bool> sched_stop_{false};
     std::thread sched_thread_;
     std::unique_ptr<CoherenceObserver> coherence_;
-    std::mutex reshape_mu_;  // one reshape at a time
+    std::mutex reshape_mu_;  // one reshape at a time; partitions' `cell` pointers
     std::atomic<std::uint32_t> fail_after_{~0u};
     bool reshape_on_ = false;
     mutable std::mutex reshapes_mu_;
