@@ -1,8 +1,7 @@
 // KvmBenchEnv: what every benchmark that runs agents on KVM shares: the KVM
 // system, libsodium, and a nucleus whose witness log chains records in memory
 // (as `rvm run` without a witness path). `error` says why the environment is
-// unusable; benchmarks then SkipWithError with it (skip_without). Also the
-// parser of the numbers agents log (number_after).
+// unusable; benchmarks then SkipWithError with it (skip_without).
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -22,6 +21,7 @@
 #include "host/sodium_hash.hpp"
 #include "nucleus/kernel.hpp"
 #include "nucleus/witness_log.hpp"
+#include "support/log_number.hpp"
 
 namespace rvm::bench {
 
@@ -32,17 +32,7 @@ inline bool skip_without(benchmark::State& state, const std::string& error) {
     return true;
 }
 
-// The unsigned number right after `key` in `line` (an agent's log line), if
-// there is one.
-inline std::optional<std::uint64_t> number_after(std::string_view line, std::string_view key) {
-    const std::size_t at = line.find(key);
-    if (at == std::string_view::npos) return std::nullopt;
-    std::uint64_t v = 0;
-    const char* first = line.data() + at + key.size();
-    const auto [ptr, ec] = std::from_chars(first, line.data() + line.size(), v);
-    if (ec != std::errc{} || ptr == first) return std::nullopt;
-    return v;
-}
+using test::number_after;  // tests/support/log_number.hpp
 
 struct KvmBenchEnv {
     host::SodiumHash hash;

@@ -245,8 +245,7 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     std::memcpy(part->ram.bytes().data() + RVM_INFO_VA, &info, sizeof info);
     part->tss_limit_ = kvm::write_agent_tss(part->ram.bytes().subspan(l.tss_gpa).first<4096>(), RVM_HC_PORT);
 
-    part->maps.push_back(MemMap{part->gpa_base, &part->ram, 0, part->ram.size(), true});
-    const auto slots = part->cell->set_maps(pid.raw(), part->maps);
+    const auto slots = part->cell->set_maps(pid.raw(), {MemMap{part->gpa_base, &part->ram, 0, part->ram.size(), true}});
     if (!slots) return fail_with(slots.error());
 
     for (std::uint32_t i = 0; i < spec.tasks; ++i) {
@@ -291,12 +290,11 @@ Result<void, std::string> AgentPartition::attach_edge(const EdgeLink& link, bool
         add.push_back(MemMap{gpa_base + share_gpa, &*link.share, 0, bytes, sender});
     }
     {
-        std::lock_guard<std::mutex> g(mu);
-        std::vector<MemMap> next = maps;
+        std::lock_guard<std::mutex> g(mu);  // `cell` changes under it
+        std::vector<MemMap> next = cell->maps_of(id.raw());
         next.insert(next.end(), add.begin(), add.end());
-        const auto r = cell->set_maps(id.raw(), next);
+        const auto r = cell->set_maps(id.raw(), std::move(next));
         if (!r) return err(fmt::format("edge memslots: {}", r.error()));
-        maps = std::move(next);
     }
     rvm_edge_entry e{};
     e.cap = cap.raw();

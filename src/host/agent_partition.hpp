@@ -89,10 +89,9 @@ public:
     // Where its guest-physical space sits host-wide (cell.hpp), and the cell
     // (VM) it lives in now: its own at first, another after a reshape.
     const std::uint64_t gpa_base;
+    // What it maps -- its RAM, edge windows and zero-copy regions -- is what
+    // its cell holds for it (Cell::maps_of); a cell it joins maps the same.
     std::shared_ptr<Cell> cell;
-    // What it maps (guarded by mu): its RAM, its edge windows and zero-copy
-    // regions; a cell it joins maps the same.
-    std::vector<MemMap> maps;
     std::unique_ptr<AgentMemory> memory;
     rvm_info info{};
     std::uint64_t entry = 0;

@@ -926,10 +926,9 @@ Result<AgentRunner::Reshape, std::string> AgentRunner::move_cells(std::vector<Ag
     for (AgentPartition* p : movers) {
         if (!why.empty()) break;
         std::vector<AgentTask*> tasks;
-        std::vector<MemMap> maps;
+        std::vector<MemMap> maps = p->cell->maps_of(p->id.raw());
         {
             std::lock_guard<std::mutex> g(p->mu);
-            maps = p->maps;
             for (auto& t : p->tasks) {
                 if (!t->done) tasks.push_back(t.get());
             }

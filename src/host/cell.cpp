@@ -27,9 +27,10 @@ std::size_t Cell::members() const {
     return wants_.size();
 }
 
-std::size_t Cell::memslots() const {
+std::vector<MemMap> Cell::maps_of(std::uint64_t who) const {
     std::lock_guard<std::mutex> g(mu_);
-    return slots_.size();
+    const auto it = wants_.find(who);
+    return it != wants_.end() ? it->second : std::vector<MemMap>{};
 }
 
 std::uint32_t Cell::next_vcpu_id() {

@@ -73,8 +73,9 @@ public:
     [[nodiscard]] Result<void, std::string> set_maps(std::uint64_t who, std::vector<MemMap> maps);
     // `who` leaves: its maps go (those another member also maps stay).
     [[nodiscard]] Result<void, std::string> drop(std::uint64_t who);
+    // What member `who` maps (empty: not a member).
+    [[nodiscard]] std::vector<MemMap> maps_of(std::uint64_t who) const;
     [[nodiscard]] std::size_t members() const;
-    [[nodiscard]] std::size_t memslots() const;
 
     kvm::KvmVm& vm() { return vm_; }
     // The vCPU id for a new or arriving vCPU (ids are never reused in a VM).

@@ -42,10 +42,11 @@ public:
     bool record(const std::string& line);
     [[nodiscard]] const std::vector<std::string>& proposals() const { return all_; }
     [[nodiscard]] std::uint64_t epochs() const { return epoch_; }
+
+private:
     [[nodiscard]] std::string name(std::uint64_t v) const;
     [[nodiscard]] std::string describe(const coherence::Proposal& p) const;
 
-private:
     coherence::Graph graph_;
     coherence::ProposalEngine engine_;
     std::map<std::uint64_t, std::string> names_;  // by vertex (= partition handle)

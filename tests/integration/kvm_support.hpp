@@ -35,6 +35,7 @@
 #include "host/monotonic_clock.hpp"
 #include "host/sodium_hash.hpp"
 #include "nucleus/kernel.hpp"
+#include "support/log_number.hpp"
 
 namespace rvm::test {
 
@@ -133,18 +134,6 @@ inline void expect_all_exited(const std::vector<host::PartitionReport>& reps, st
         EXPECT_EQ(r.outcome, host::Outcome::Exited) << r.name << ": " << r.fault;
         EXPECT_EQ(r.exit_code, code) << r.name;
     }
-}
-
-// The unsigned number right after `key` in `line` (an agent's log line), if
-// there is one.
-[[nodiscard]] inline std::optional<std::uint64_t> number_after(std::string_view line, std::string_view key) {
-    const std::size_t at = line.find(key);
-    if (at == std::string_view::npos) return std::nullopt;
-    std::uint64_t v = 0;
-    const char* first = line.data() + at + key.size();
-    const auto [ptr, ec] = std::from_chars(first, line.data() + line.size(), v);
-    if (ec != std::errc{} || ptr == first) return std::nullopt;
-    return v;
 }
 
 // Witness records of `kind`.

@@ -78,7 +78,7 @@ struct Targets {
         std::vector<host::MemMap> maps;
         {
             std::lock_guard<std::mutex> g(p.mu);
-            maps = p.maps;
+            maps = p.cell->maps_of(p.id.raw());
         }
         EXPECT_FALSE(maps.empty());
         std::uint32_t slot = 0;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "coherence/min_cut.hpp"
+#include "support/random_graph.hpp"
 #include "support/seed.hpp"
 
 namespace rvm::coherence {
@@ -23,17 +24,10 @@ namespace {
 std::uint64_t test_seed() { return test::seed_from_env(0xC07E5EEDULL); }
 
 CompactGraph random_graph(std::mt19937_64& rng, std::uint32_t n, double p, bool integer_weights) {
-    CompactGraph g;
-    for (std::uint32_t i = 0; i < n; ++i) g.ids.push_back(1000 + i);
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    for (std::uint32_t u = 0; u < n; ++u) {
-        for (std::uint32_t v = u + 1; v < n; ++v) {
-            if (unit(rng) >= p) continue;
-            const double w = integer_weights ? static_cast<double>(1 + rng() % 5) : 0.01 + unit(rng);
-            g.edges.push_back({u, v, w});
-        }
-    }
-    return g;
+    const auto real = test::uniform_weight(0.01, 1.0);
+    return test::random_graph(rng, n, p, 1000, [&](std::mt19937_64& r) {
+        return integer_weights ? static_cast<double>(1 + r() % 5) : real(r);
+    });
 }
 
 double brute_force(const CompactGraph& g) {

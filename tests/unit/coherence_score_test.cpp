@@ -13,20 +13,13 @@
 
 #include "coherence/coherence.hpp"
 #include "coherence/laplacian.hpp"
+#include "support/random_graph.hpp"
 
 namespace rvm::coherence {
 namespace {
 
 CompactGraph random_graph(std::mt19937_64& rng, std::uint32_t n, double p) {
-    CompactGraph g;
-    std::uniform_real_distribution<double> unit(0.0, 1.0);
-    for (std::uint32_t i = 0; i < n; ++i) g.ids.push_back(i);
-    for (std::uint32_t u = 0; u < n; ++u) {
-        for (std::uint32_t v = u + 1; v < n; ++v) {
-            if (unit(rng) < p) g.edges.push_back({u, v, 0.1 + 2.0 * unit(rng)});
-        }
-    }
-    return g;
+    return test::random_graph(rng, n, p, 0, test::uniform_weight(0.1, 2.0));
 }
 
 // Dense reference: R(i, j) from the pseudo-inverse, per component.

@@ -479,7 +479,6 @@ Result<void, KvmError> KvmVcpu::settle() {
 }
 
 Result<void, KvmError> KvmVcpu::rehome(const KvmVm& target, std::uint32_t id) {
-    install_kick_handler();
     auto moved = [&]() -> Result<Handle, KvmError> {
         RVM_TRY_VOID(settle());
         auto state = save_state(fd_.get(), target);
