@@ -55,7 +55,7 @@
 #include <vector>
 
 #include "backend/unique_fd.hpp"
-#include "host/agent_runner.hpp"
+#include "host/runtime/agent_runner.hpp"
 #include "kvm_bench_env.hpp"
 
 namespace {

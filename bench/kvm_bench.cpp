@@ -42,10 +42,10 @@
 
 #include "abi/hypercall.h"
 #include "bare_kvm.hpp"
-#include "host/agent_runner.hpp"
-#include "host/monotonic_clock.hpp"
-#include "host/posix_io.hpp"
-#include "host/sodium_hash.hpp"
+#include "host/runtime/agent_runner.hpp"
+#include "host/posix/monotonic_clock.hpp"
+#include "host/posix/posix_io.hpp"
+#include "host/witness/sodium_hash.hpp"
 #include "kvm_bench_env.hpp"
 #include "nucleus/witness_log.hpp"
 

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "backend/kvm/kvm_system.hpp"
-#include "host/monotonic_clock.hpp"
-#include "host/posix_io.hpp"
-#include "host/sodium_hash.hpp"
+#include "host/posix/monotonic_clock.hpp"
+#include "host/posix/posix_io.hpp"
+#include "host/witness/sodium_hash.hpp"
 #include "nucleus/kernel.hpp"
 #include "nucleus/witness_log.hpp"
 #include "support/log_number.hpp"

@@ -10,7 +10,7 @@
 #include <unordered_map>
 
 #include "abi/hypercall.h"
-#include "host/sodium_hash.hpp"
+#include "host/witness/sodium_hash.hpp"
 #include "nucleus/kernel.hpp"
 
 namespace {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "abi/psi.h"
-#include "host/psi_page.hpp"
+#include "host/psi/psi_page.hpp"
 #include "nucleus/psi.hpp"
 #include "nucleus/psi_engine.hpp"
 

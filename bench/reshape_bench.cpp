@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "host/agent_runner.hpp"
+#include "host/runtime/agent_runner.hpp"
 #include "kvm_bench_env.hpp"
 
 namespace rvm {

@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "host/monotonic_clock.hpp"
-#include "host/sodium_hash.hpp"
+#include "host/posix/monotonic_clock.hpp"
+#include "host/witness/sodium_hash.hpp"
 #include "nucleus/witness_log.hpp"
 
 namespace {

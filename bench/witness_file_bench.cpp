@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "host/sodium_hash.hpp"
-#include "host/witness_audit.hpp"
-#include "host/witness_file.hpp"
-#include "host/witness_seal.hpp"
+#include "host/witness/sodium_hash.hpp"
+#include "host/witness/witness_audit.hpp"
+#include "host/witness/witness_file.hpp"
+#include "host/witness/witness_seal.hpp"
 #include "nucleus/clock.hpp"
 
 namespace {

@@ -7,7 +7,7 @@
 #include "abi/version.h"
 #include "cli/run_cmd.hpp"
 #include "cli/witness_cmd.hpp"
-#include "host/nucleus_demo.hpp"
+#include "host/demo/nucleus_demo.hpp"
 
 namespace {
 

@@ -9,11 +9,11 @@
 #include <span>
 #include <vector>
 
-#include "host/posix_io.hpp"
-#include "host/signing_key.hpp"
-#include "host/sodium_hash.hpp"
-#include "host/witness_audit.hpp"
-#include "host/witness_reader.hpp"
+#include "host/posix/posix_io.hpp"
+#include "host/witness/signing_key.hpp"
+#include "host/witness/sodium_hash.hpp"
+#include "host/witness/witness_audit.hpp"
+#include "host/witness/witness_reader.hpp"
 
 namespace rvm::cli {
 

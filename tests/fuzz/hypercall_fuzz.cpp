@@ -8,7 +8,7 @@
 
 #include "abi/hypercall.h"
 #include "backend/fake/fake_guest_memory.hpp"
-#include "host/sodium_hash.hpp"
+#include "host/witness/sodium_hash.hpp"
 #include "nucleus/assert.hpp"
 #include "nucleus/kernel.hpp"
 #include "nucleus/syscalls.hpp"

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "host/manifest.hpp"
+#include "host/config/manifest.hpp"
 #include "nucleus/assert.hpp"
 
 namespace {

@@ -9,9 +9,9 @@
 #include <memory>
 #include <span>
 
-#include "host/sodium_hash.hpp"
-#include "host/witness_audit.hpp"
-#include "host/witness_reader.hpp"
+#include "host/witness/sodium_hash.hpp"
+#include "host/witness/witness_audit.hpp"
+#include "host/witness/witness_reader.hpp"
 #include "nucleus/assert.hpp"
 #include "nucleus/kernel.hpp"
 

@@ -31,9 +31,9 @@
 #include <vector>
 
 #include "backend/kvm/kvm_system.hpp"
-#include "host/agent_runner.hpp"
-#include "host/monotonic_clock.hpp"
-#include "host/sodium_hash.hpp"
+#include "host/runtime/agent_runner.hpp"
+#include "host/posix/monotonic_clock.hpp"
+#include "host/witness/sodium_hash.hpp"
 #include "nucleus/kernel.hpp"
 #include "support/log_number.hpp"
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "backend/fake/fake_guest_memory.hpp"
-#include "host/sodium_hash.hpp"
+#include "host/witness/sodium_hash.hpp"
 #include "nucleus/kernel.hpp"
 #include "nucleus/syscalls.hpp"
 

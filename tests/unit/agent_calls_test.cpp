@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "abi/hypercall.h"
-#include "host/agent_calls.hpp"
+#include "host/runtime/agent_calls.hpp"
 #include "support/world.hpp"
 
 namespace rvm::host {

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "host/agent_memory.hpp"
+#include "host/runtime/agent_memory.hpp"
 
 namespace rvm::host {
 namespace {

@@ -8,7 +8,7 @@
 #include <variant>
 #include <vector>
 
-#include "host/coherence_observer.hpp"
+#include "host/runtime/coherence_observer.hpp"
 
 namespace rvm::host {
 namespace {

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <string>
 
-#include "host/manifest.hpp"
+#include "host/config/manifest.hpp"
 
 namespace rvm {
 namespace {

@@ -16,8 +16,8 @@
 
 #include "abi/hypercall.h"
 #include "abi/psi.h"
-#include "host/agent_calls.hpp"
-#include "host/psi_monitor.hpp"
+#include "host/runtime/agent_calls.hpp"
+#include "host/psi/psi_monitor.hpp"
 #include "support/world.hpp"
 
 namespace rvm::host {

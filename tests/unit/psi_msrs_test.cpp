@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "abi/psi.h"
-#include "host/agent_calls.hpp"
-#include "host/psi_monitor.hpp"
+#include "host/runtime/agent_calls.hpp"
+#include "host/psi/psi_monitor.hpp"
 #include "support/world.hpp"
 
 namespace rvm::host {

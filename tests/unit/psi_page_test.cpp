@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "abi/psi.h"
-#include "host/psi_page.hpp"
+#include "host/psi/psi_page.hpp"
 
 namespace rvm::host {
 namespace {

@@ -1,7 +1,7 @@
 // The `rvm stats` report: JSON round trip and hostile documents.
 #include <gtest/gtest.h>
 
-#include "host/stats_report.hpp"
+#include "host/runtime/stats_report.hpp"
 
 namespace rvm::host {
 namespace {

@@ -3,7 +3,7 @@
 
 #include "abi/hypercall.h"
 #include "backend/fake/fake_vcpu.hpp"
-#include "host/task_loop.hpp"
+#include "host/runtime/task_loop.hpp"
 
 namespace rvm::host {
 namespace {

@@ -5,7 +5,7 @@
 #include <random>
 
 #include "fixtures/witness_tamper.hpp"
-#include "host/witness_audit.hpp"
+#include "host/witness/witness_audit.hpp"
 
 namespace rvm {
 namespace {

@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "fixtures/witness_tamper.hpp"
-#include "host/witness_audit.hpp"
-#include "host/witness_reader.hpp"
+#include "host/witness/witness_audit.hpp"
+#include "host/witness/witness_reader.hpp"
 
 namespace rvm {
 namespace {

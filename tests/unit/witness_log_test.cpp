@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "host/sodium_hash.hpp"
+#include "host/witness/sodium_hash.hpp"
 #include "nucleus/witness_log.hpp"
 
 namespace rvm {
