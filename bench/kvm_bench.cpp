@@ -42,9 +42,9 @@
 
 #include "abi/hypercall.h"
 #include "bare_kvm.hpp"
-#include "host/runtime/agent_runner.hpp"
 #include "host/posix/monotonic_clock.hpp"
 #include "host/posix/posix_io.hpp"
+#include "host/runtime/agent_runner.hpp"
 #include "host/witness/sodium_hash.hpp"
 #include "kvm_bench_env.hpp"
 #include "nucleus/witness_log.hpp"
@@ -65,15 +65,14 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 // What every RVM-side benchmark shares: KVM, a nucleus with an in-memory
 // witness log (as `rvm run` without a witness path), and the agent images.
 struct RvmEnv : bench::KvmBenchEnv {
-    std::mutex kernel_mu;
-    std::unique_ptr<Syscalls> syscalls;
+    std::unique_ptr<host::NucleusGate> nucleus;
     std::vector<std::uint8_t> null_elf;
     std::vector<std::uint8_t> loop_elf;
     std::vector<std::uint8_t> exitcode_elf;
 
     RvmEnv() {
         if (!error.empty()) return;
-        syscalls = std::make_unique<Syscalls>(*kernel);
+        nucleus = std::make_unique<host::NucleusGate>(*kernel);
 #if defined(RVM_AGENT_NULL_ELF) && defined(RVM_AGENT_LOOP_ELF) && defined(RVM_AGENT_EXITCODE_ELF)
         null_elf = agent(RVM_AGENT_NULL_ELF);
         loop_elf = agent(RVM_AGENT_LOOP_ELF);
@@ -125,17 +124,14 @@ struct BareEnv {
 
 // The context handle_hypercall needs for `p`'s calls.
 host::PartitionCallContext call_context(RvmEnv& env, host::AgentPartition& p) {
-    return {p.id, *env.kernel, *env.syscalls, env.kernel_mu, *p.memory, p.info, p.start_ns, p.limiter, p.limiter_mu};
+    return {p.id, *env.nucleus, *p.memory, p.info, p.start_ns, p.limiter, p.limiter_mu};
 }
 
 // Teardown as AgentRunner::destroy_all: the task thread's end (as the task
 // thread does before it ends), the nucleus partition, then the host side.
 void destroy(RvmEnv& env, std::unique_ptr<host::AgentPartition>& part) {
     part->tasks[0]->vcpu->thread_done();
-    {
-        std::lock_guard<std::mutex> g(env.kernel_mu);
-        (void)env.kernel->destroy_partition(part->id);
-    }
+    env.nucleus->with([&](Kernel& k) { (void)k.destroy_partition(part->id); });
     part.reset();
 }
 
@@ -154,7 +150,7 @@ std::string bare_spawn(BareEnv& env) {
 // the agent's first call, its dispatch, and teardown (nucleus first, as
 // AgentRunner::destroy_all). Empty on success.
 std::string rvm_spawn(RvmEnv& env, const host::AgentSpec& spec) {
-    auto part = host::AgentPartition::create(*env.kernel, env.kernel_mu, *env.sys, spec, env.clock.now_ns());
+    auto part = host::AgentPartition::create(*env.nucleus, *env.sys, spec, env.clock.now_ns());
     if (!part) return part.error();
     host::AgentPartition& p = *part.value();
     const auto ex = p.tasks[0]->vcpu->run();
@@ -296,7 +292,7 @@ struct HereRun {
 // time only if `cpu_stamps`: that costs a system call).
 template <class OnCall>
 Result<HereRun, std::string> run_here(RvmEnv& env, const host::AgentSpec& spec, bool cpu_stamps, OnCall&& on_call) {
-    auto part = host::AgentPartition::create(*env.kernel, env.kernel_mu, *env.sys, spec, env.clock.now_ns());
+    auto part = host::AgentPartition::create(*env.nucleus, *env.sys, spec, env.clock.now_ns());
     if (!part) return err(part.error());
     host::AgentPartition& p = *part.value();
     kvm::KvmVcpu& vcpu = *p.tasks[0]->vcpu;

@@ -46,6 +46,8 @@ struct KernelEnv {
 inline constexpr std::uint64_t kPageSize = 4096;
 inline constexpr std::uint64_t kMaxLeaseNs = 3'600'000'000'000;  // one hour
 
+enum class ReshapeKind : std::uint8_t { Split, Merge, Migrate };
+
 class Kernel {
 public:
     explicit Kernel(const KernelEnv& env);
@@ -65,6 +67,13 @@ public:
     // object the new cell, aux the requested cell, flags old cell << 8 |
     // p's state << 16).
     KResult<std::uint8_t> set_cell(PartitionId p, std::uint8_t cell);
+    // The authority for a live reshape of `p` (seed 002 5.3), the one place
+    // it is checked: p must be Active, `self` must be p's own capability
+    // with the kind's right (SPLIT, MERGE or MIGRATE), and a Deep proof over
+    // (p, kind) is minted, checked and consumed (each witnessed). Refusals,
+    // by the failing step in Status::arg: 1 not Active (RVM_E_STATE), 2 the
+    // capability, 3 minting, 4 checking the proof.
+    KResult<void> authorize_reshape(PartitionId p, CapHandle self, ReshapeKind kind);
     KResult<TaskId> spawn_task(PartitionId p);
     KResult<void> set_task_state(TaskId t, TaskState to);
     KResult<void> terminate_task(TaskId t, std::uint64_t exit_code);

@@ -31,8 +31,8 @@
 #include <vector>
 
 #include "backend/kvm/kvm_system.hpp"
-#include "host/runtime/agent_runner.hpp"
 #include "host/posix/monotonic_clock.hpp"
+#include "host/runtime/agent_runner.hpp"
 #include "host/witness/sodium_hash.hpp"
 #include "nucleus/kernel.hpp"
 #include "support/log_number.hpp"

@@ -37,8 +37,9 @@ struct Calls {
                         {kData, kData + 0x2000, true, false}}};
     rvm_info info{};
     LogLimiter limiter{5};
-    std::mutex kernel_mu, limiter_mu;
-    PartitionCallContext ctx{pid, w.k(), *w.syscalls, kernel_mu, memory, info, kStart, limiter, limiter_mu};
+    std::mutex limiter_mu;
+    NucleusGate gate{w.k()};
+    PartitionCallContext ctx{pid, gate, memory, info, kStart, limiter, limiter_mu};
 
     Calls() {
         info.magic = RVM_INFO_MAGIC;

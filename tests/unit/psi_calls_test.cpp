@@ -16,8 +16,8 @@
 
 #include "abi/hypercall.h"
 #include "abi/psi.h"
-#include "host/runtime/agent_calls.hpp"
 #include "host/psi/psi_monitor.hpp"
+#include "host/runtime/agent_calls.hpp"
 #include "support/world.hpp"
 
 namespace rvm::host {
@@ -31,8 +31,8 @@ constexpr std::uint64_t kStart = 5'000'000;
 struct Caller {
     Caller(test::World& w, PsiMonitor* psi, std::uint8_t id) : pid(w.partition(PartitionConfig{id, 4, 8, 0})) {
         if (psi != nullptr) psi->attach_partition(pid);
-        ctx.emplace(
-            PartitionCallContext{pid, w.k(), *w.syscalls, kernel_mu, memory, info, kStart, limiter, limiter_mu, psi});
+        gate.emplace(w.k());
+        ctx.emplace(PartitionCallContext{pid, *gate, memory, info, kStart, limiter, limiter_mu, psi});
     }
     CallResult call(std::uint64_t nr, std::uint64_t a1 = 0, std::uint64_t a2 = 0, std::uint64_t a3 = 0) {
         backend::Regs r;
@@ -53,7 +53,8 @@ struct Caller {
     AgentMemory memory{ram, {}};
     rvm_info info{};
     LogLimiter limiter{5};
-    std::mutex kernel_mu, limiter_mu;
+    std::mutex limiter_mu;
+    std::optional<NucleusGate> gate;
     std::optional<PartitionCallContext> ctx;
 };
 
@@ -164,8 +165,8 @@ struct PageCaller {
         : pid(w.partition(PartitionConfig{35, 4, 8, 0})),
           memory(ram, {GuestRange{0x1000, 0x3000, true, false}, GuestRange{0x3000, 0x4000, false, false}}) {
         psi.attach_partition(pid);
-        ctx.emplace(
-            PartitionCallContext{pid, w.k(), *w.syscalls, kernel_mu, memory, info, kStart, limiter, limiter_mu, &psi});
+        gate.emplace(w.k());
+        ctx.emplace(PartitionCallContext{pid, *gate, memory, info, kStart, limiter, limiter_mu, &psi});
         ctx->psi_page = &page;
     }
     rvm_ret_t reg(std::uint64_t gva) {
@@ -184,7 +185,8 @@ struct PageCaller {
     AgentMemory memory;
     rvm_info info{};
     LogLimiter limiter{5};
-    std::mutex kernel_mu, limiter_mu;
+    std::mutex limiter_mu;
+    std::optional<NucleusGate> gate;
     std::atomic<std::uint64_t> page{0};
     std::optional<PartitionCallContext> ctx;
 };

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "abi/psi.h"
-#include "host/runtime/agent_calls.hpp"
 #include "host/psi/psi_monitor.hpp"
+#include "host/runtime/agent_calls.hpp"
 #include "support/world.hpp"
 
 namespace rvm::host {
@@ -22,8 +22,7 @@ struct Msrs {
     Msrs() : pid(w.partition(PartitionConfig{31, 4, 8, 0})), other(w.partition(PartitionConfig{32, 4, 8, 0})) {
         psi.attach_partition(pid);
         psi.attach_partition(other);
-        ctx.emplace(
-            PartitionCallContext{pid, w.k(), *w.syscalls, kernel_mu, memory, info, 0, limiter, limiter_mu, &psi});
+        ctx.emplace(PartitionCallContext{pid, gate, memory, info, 0, limiter, limiter_mu, &psi});
         ctx->psi_page = &page;
     }
     MsrReply rd(std::uint32_t msr) { return handle_psi_msr(*ctx, TaskId{}, msr, std::nullopt); }
@@ -37,7 +36,8 @@ struct Msrs {
     AgentMemory memory{ram, {}};
     rvm_info info{};
     LogLimiter limiter{5};
-    std::mutex kernel_mu, limiter_mu;
+    std::mutex limiter_mu;
+    NucleusGate gate{w.k()};
     std::atomic<std::uint64_t> page{0};
     std::optional<PartitionCallContext> ctx;
 };

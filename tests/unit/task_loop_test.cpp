@@ -23,28 +23,28 @@ struct Recorder {
     std::vector<std::pair<FailReason, std::uint64_t>> fails;
     std::string fail_text;
     std::vector<std::uint64_t> exits;
-    int counted = 0, yields = 0, waits = 0;
+    int counted_exits = 0, yields = 0, waits = 0;
     bool stop = false;
     // What the "runner" answers: EXIT ends the task, YIELD yields, anything else returns nr + 1.
-    TaskHooks hooks() {
-        TaskHooks h;
-        h.stopped = [this] { return stop; };
-        h.wait_while_suspended = [this] { ++waits; };
-        h.hypercall = [this](const backend::Regs& r) {
-            calls.push_back(r);
-            if (r.rax == RVM_HC_EXIT) return CallResult{CallResult::Next::ExitTask, 0, r.rdi, {}, {}, 0, {}};
-            if (r.rax == RVM_HC_YIELD) return CallResult{CallResult::Next::Yield, 0, 0, {}, {}, 0, {}};
-            return CallResult{CallResult::Next::Resume, r.rax + 1, 0, {}, {}, 0, {}};
-        };
-        h.fail = [this](FailReason why, std::uint64_t rip, std::string text) {
-            fails.emplace_back(why, rip);
-            fail_text = std::move(text);
-        };
-        h.exited = [this](std::uint64_t code) { exits.push_back(code); };
-        h.counted = [this] { ++counted; };
-        h.yield = [this] { ++yields; };
-        return h;
+    // A TaskHost; suspend is a yield and every MSR access is #GP (no Ψ MSRs here).
+    bool stopped() const { return stop; }
+    void wait_while_suspended() { ++waits; }
+    CallResult hypercall(const backend::Regs& r) {
+        calls.push_back(r);
+        if (r.rax == RVM_HC_EXIT) return CallResult{CallResult::Next::ExitTask, 0, r.rdi, {}, {}, 0, {}};
+        if (r.rax == RVM_HC_YIELD) return CallResult{CallResult::Next::Yield, 0, 0, {}, {}, 0, {}};
+        return CallResult{CallResult::Next::Resume, r.rax + 1, 0, {}, {}, 0, {}};
     }
+    void fail(FailReason why, std::uint64_t rip, std::string text) {
+        fails.emplace_back(why, rip);
+        fail_text = std::move(text);
+    }
+    void exited(std::uint64_t code) { exits.push_back(code); }
+    void counted() { ++counted_exits; }
+    void yield() { ++yields; }
+    void suspend(std::uint64_t) { ++yields; }
+    MsrReply msr(std::uint32_t, std::optional<std::uint64_t>) { return MsrReply{}; }
+    Recorder& hooks() { return *this; }
 };
 
 TEST(TaskLoop, HypercallsGetTheirResultsAndExitEndsTheTask) {
@@ -55,7 +55,7 @@ TEST(TaskLoop, HypercallsGetTheirResultsAndExitEndsTheTask) {
     EXPECT_EQ(v.results, (std::vector<std::uint64_t>{RVM_HC_CLOCK + 1, 0}));  // EXIT sets nothing
     EXPECT_EQ(rec.exits, std::vector<std::uint64_t>{7});
     EXPECT_EQ(rec.calls.size(), 3u);  // the LOG after EXIT never runs
-    EXPECT_EQ(rec.counted, 4);
+    EXPECT_EQ(rec.counted_exits, 4);
     EXPECT_EQ(rec.yields, 1);
     EXPECT_TRUE(rec.fails.empty());
     EXPECT_TRUE(v.done);

@@ -39,20 +39,21 @@ CallResult info_call(const PartitionCallContext& ctx, const backend::Regs& r) {
 // task_spawn from an agent: the nucleus checks the capability and quota; the
 // host checks that the entry point is code and returns the new task to start.
 CallResult spawn_call(const PartitionCallContext& ctx, const backend::Regs& r, const SyscallFrame& f) {
-    std::lock_guard<std::mutex> g(ctx.kernel_mu);
-    // Arguments in order: the capability (decode), then the entry point.
-    const auto d = ctx.syscalls.decode(ctx.partition, f, ctx.memory);
-    if (!d) return resume(static_cast<std::uint64_t>(d.error().to_ret()));
-    if (!ctx.memory.executable(r.rsi)) return error(RVM_E_INVALID, 2);
-    const auto p = ctx.syscalls.perform(ctx.partition, d.value());
-    if (!p) return resume(static_cast<std::uint64_t>(p.error().to_ret()));
-    const auto ret = static_cast<rvm_ret_t>(p.value());
-    const auto c = ctx.kernel.state().caps.lookup(
-        ctx.partition.index, CapHandle::from_raw(static_cast<std::uint64_t>(ret)), RVM_OBJ_TASK, Rights{});
-    if (!c) return error(RVM_E_STATE, 0);  // CANNOT FAIL: the nucleus just minted it
-    CallResult out = resume(static_cast<std::uint64_t>(ret));
-    out.spawn = SpawnRequest{TaskId::from_raw(c.value().object.id), r.rsi, r.rdx};
-    return out;
+    return ctx.nucleus.with_calls([&](Kernel& kernel, Syscalls& syscalls) {
+        // Arguments in order: the capability (decode), then the entry point.
+        const auto d = syscalls.decode(ctx.partition, f, ctx.memory);
+        if (!d) return resume(static_cast<std::uint64_t>(d.error().to_ret()));
+        if (!ctx.memory.executable(r.rsi)) return error(RVM_E_INVALID, 2);
+        const auto p = syscalls.perform(ctx.partition, d.value());
+        if (!p) return resume(static_cast<std::uint64_t>(p.error().to_ret()));
+        const auto ret = static_cast<rvm_ret_t>(p.value());
+        const auto c = kernel.state().caps.lookup(
+            ctx.partition.index, CapHandle::from_raw(static_cast<std::uint64_t>(ret)), RVM_OBJ_TASK, Rights{});
+        if (!c) return error(RVM_E_STATE, 0);  // CANNOT FAIL: the nucleus just minted it
+        CallResult out = resume(static_cast<std::uint64_t>(ret));
+        out.spawn = SpawnRequest{TaskId::from_raw(c.value().object.id), r.rsi, r.rdx};
+        return out;
+    });
 }
 
 CallResult status_result(const Status& s) { return resume(static_cast<std::uint64_t>(s.to_ret())); }
@@ -122,16 +123,17 @@ CallResult psi_call(const PartitionCallContext& ctx, const backend::Regs& r) {
 // hold one); bits and mask are non-zero within bits 0..62.
 CallResult notify_call(const PartitionCallContext& ctx, const backend::Regs& r) {
     NotifyRequest n;
-    {
-        std::lock_guard<std::mutex> g(ctx.kernel_mu);
+    const auto named = ctx.nucleus.with([&](Kernel& kernel) -> std::optional<CallResult> {
         const auto c =
-            ctx.kernel.state().caps.lookup(ctx.partition.index, CapHandle::from_raw(r.rdi), RVM_OBJ_COMMEDGE, Rights{});
+            kernel.state().caps.lookup(ctx.partition.index, CapHandle::from_raw(r.rdi), RVM_OBJ_COMMEDGE, Rights{});
         if (!c) return status_result(c.error().at(1));
         n.edge = EdgeId::from_raw(c.value().object.id);
-        const CommEdge* e = ctx.kernel.state().edges.get(n.edge);
+        const CommEdge* e = kernel.state().edges.get(n.edge);
         if (e == nullptr) return error(RVM_E_BAD_HANDLE, 1);  // CANNOT FAIL: a live cap names a live edge
         n.sender = e->source == ctx.partition;
-    }
+        return std::nullopt;
+    });
+    if (named) return *named;
     if (r.rsi == 0 || (r.rsi & ~std::uint64_t{RVM_EDGE_NOTIFY_VALID}) != 0) return error(RVM_E_INVALID, 2);
     n.bits = r.rsi;
     if (r.rax == RVM_HC_NOTIFY_WAIT) {
@@ -146,11 +148,11 @@ CallResult notify_call(const PartitionCallContext& ctx, const backend::Regs& r) 
 
 // Under the kernel mutex. A request the decoder would refuse anyway passes
 // through so that it gets the decoder's own status.
-bool within_memory_allowance(const PartitionCallContext& ctx, std::uint64_t bytes) {
+bool within_memory_allowance(const PartitionCallContext& ctx, const Kernel& kernel, std::uint64_t bytes) {
     if (ctx.psi == nullptr || ctx.psi_policy == nullptr || !ctx.psi_policy->load()) return true;
     if (bytes == 0 || bytes % 4096 != 0 || bytes > (std::uint64_t{1} << 48)) return true;
     const auto d = ctx.psi->policy(ctx.partition);
-    const Partition* p = ctx.kernel.partition(ctx.partition);
+    const Partition* p = kernel.partition(ctx.partition);
     if (!d || p == nullptr) return true;
     // Bounded: mem_pages by the partition's space, bytes by the check above.
     const std::uint64_t allowed = ctx.base_pages * d.value().mem_permille / 1000u;
@@ -197,9 +199,12 @@ CallResult handle_hypercall(const PartitionCallContext& ctx, const backend::Regs
         case RVM_HC_NOTIFY_SIGNAL:
         case RVM_HC_NOTIFY_WAIT: return notify_call(ctx, r);
         default: {
-            std::lock_guard<std::mutex> g(ctx.kernel_mu);
-            if (r.rax == RVM_HC_REGION_MAP && !within_memory_allowance(ctx, r.rsi)) return error(RVM_E_POLICY, 2);
-            return resume(static_cast<std::uint64_t>(ctx.syscalls.dispatch(ctx.partition, f, ctx.memory)));
+            return ctx.nucleus.with_calls([&](Kernel& kernel, Syscalls& syscalls) {
+                if (r.rax == RVM_HC_REGION_MAP && !within_memory_allowance(ctx, kernel, r.rsi)) {
+                    return error(RVM_E_POLICY, 2);
+                }
+                return resume(static_cast<std::uint64_t>(syscalls.dispatch(ctx.partition, f, ctx.memory)));
+            });
         }
     }
 }

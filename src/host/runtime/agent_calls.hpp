@@ -12,8 +12,9 @@
 
 #include "abi/agent.h"
 #include "backend/vcpu_exit.hpp"
-#include "host/runtime/agent_memory.hpp"
 #include "host/psi/psi_monitor.hpp"
+#include "host/runtime/agent_memory.hpp"
+#include "host/runtime/nucleus_gate.hpp"
 #include "nucleus/syscalls.hpp"
 
 namespace rvm::host {
@@ -70,9 +71,7 @@ private:
 
 struct PartitionCallContext {
     PartitionId partition;
-    Kernel& kernel;
-    Syscalls& syscalls;
-    std::mutex& kernel_mu;  // serializes every nucleus call of the process
+    NucleusGate& nucleus;  // every nucleus call of the process passes it
     const AgentMemory& memory;
     const rvm_info& info;
     std::uint64_t start_ns = 0;

@@ -140,7 +140,7 @@ void AgentPartition::release() {
     gate_cv_.notify_all();
 }
 
-Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kernel& kernel, std::mutex& kernel_mu,
+Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(NucleusGate& nucleus,
                                                                             const kvm::KvmSystem& sys,
                                                                             const AgentSpec& spec,
                                                                             std::uint64_t now_ns) {
@@ -187,30 +187,29 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     // region its buddy allocator places (the first region of an empty space
     // lands at 0, which the agent layout relies on); the host places the
     // whole space at partition_gpa_base (cell.hpp).
-    PartitionId pid;
-    {
-        std::lock_guard<std::mutex> g(kernel_mu);
+    const auto placed = nucleus.with([&](Kernel& kernel) -> Result<PartitionId, std::string> {
         // Twice the RAM: the upper half is where the nucleus places regions
         // (edge zero-copy regions, shares from other partitions).
         const auto p = kernel.create_partition(PartitionId{},
                                                PartitionConfig{static_cast<std::uint8_t>(shift_for(l.ram_size()) + 1),
                                                                static_cast<std::uint8_t>(spec.max_tasks), 32, 0});
         if (!p) return err(fmt::format("nucleus refused the partition: {}", status_name(p.error().code)));
-        pid = p.value();
-        const auto r = kernel.create_region(pid, l.ram_size() / kPage, RVM_REGION_SLAB, RVM_TIER_HOT);
+        const auto r = kernel.create_region(p.value(), l.ram_size() / kPage, RVM_REGION_SLAB, RVM_TIER_HOT);
         const Region* region = r ? kernel.state().regions.get(r.value()) : nullptr;
         if (region == nullptr || region->gpa != 0) {
-            (void)kernel.destroy_partition(pid);
+            (void)kernel.destroy_partition(p.value());
             return err(std::string("nucleus could not place the partition's memory at the start of its space"));
         }
-    }
+        return p.value();
+    });
+    if (!placed) return err(placed.error());
+    const PartitionId pid = placed.value();
     std::unique_ptr<AgentPartition> part(
         new AgentPartition(spec, pid, l, std::move(ram.value()), std::move(cell.value())));
     // From here on, a failure destroys the nucleus partition again.
     const auto fail_with = [&](std::string why) -> Result<std::unique_ptr<AgentPartition>, std::string> {
         part.reset();
-        std::lock_guard<std::mutex> g(kernel_mu);
-        (void)kernel.destroy_partition(pid);
+        nucleus.with([&](Kernel& kernel) { (void)kernel.destroy_partition(pid); });
         return err(std::move(why));
     };
     std::uint64_t cr3 = 0;
@@ -238,10 +237,9 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     info.stack_region = l.stack_region();
     info.stack_size = l.stack_size;
     info.max_tasks = l.max_tasks;
-    {
-        std::lock_guard<std::mutex> g(kernel_mu);
-        info.self_cap = kernel.state().caps.handle_of(pid.index, ObjectRef{RVM_OBJ_PARTITION, pid.raw()}).raw();
-    }
+    info.self_cap = nucleus.with([&](Kernel& kernel) {
+        return kernel.state().caps.handle_of(pid.index, ObjectRef{RVM_OBJ_PARTITION, pid.raw()}).raw();
+    });
     std::memcpy(part->ram.bytes().data() + RVM_INFO_VA, &info, sizeof info);
     part->tss_limit_ = kvm::write_agent_tss(part->ram.bytes().subspan(l.tss_gpa).first<4096>(), RVM_HC_PORT);
 
@@ -249,14 +247,10 @@ Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(Kern
     if (!slots) return fail_with(slots.error());
 
     for (std::uint32_t i = 0; i < spec.tasks; ++i) {
-        TaskId t;
-        {
-            std::lock_guard<std::mutex> g(kernel_mu);
-            const auto r = kernel.spawn_task(pid);
-            if (!r) return fail_with(fmt::format("nucleus refused task {}: {}", i, status_name(r.error().code)));
-            t = r.value();
-        }
-        const auto added = part->add_task(t, part->entry, spec.arg);
+        // The error path takes the gate again itself: never inside `with`.
+        const auto t = nucleus.with([&](Kernel& kernel) { return kernel.spawn_task(pid); });
+        if (!t) return fail_with(fmt::format("nucleus refused task {}: {}", i, status_name(t.error().code)));
+        const auto added = part->add_task(t.value(), part->entry, spec.arg);
         if (!added) return fail_with(added.error());
     }
     return part;

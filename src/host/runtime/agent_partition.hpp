@@ -20,6 +20,7 @@
 #include "host/runtime/agent_calls.hpp"
 #include "host/runtime/agent_memory.hpp"
 #include "host/runtime/cell.hpp"
+#include "host/runtime/nucleus_gate.hpp"
 #include "nucleus/kernel.hpp"
 
 namespace rvm::host {
@@ -71,8 +72,10 @@ struct AgentTask {
 class AgentPartition {
 public:
     // Builds everything; on error nothing is left behind (nucleus partition destroyed).
-    [[nodiscard]] static Result<std::unique_ptr<AgentPartition>, std::string> create(
-        Kernel& kernel, std::mutex& kernel_mu, const kvm::KvmSystem& sys, const AgentSpec& spec, std::uint64_t now_ns);
+    [[nodiscard]] static Result<std::unique_ptr<AgentPartition>, std::string> create(NucleusGate& nucleus,
+                                                                                     const kvm::KvmSystem& sys,
+                                                                                     const AgentSpec& spec,
+                                                                                     std::uint64_t now_ns);
     ~AgentPartition();
     AgentPartition(const AgentPartition&) = delete;
     AgentPartition& operator=(const AgentPartition&) = delete;

@@ -1,12 +1,12 @@
 // run_task_loop: the life of one task, for any backend (backend::Vcpu): run
 // the vCPU, turn each exit into an action, and repeat until the task exits,
 // its partition fails, or the control plane stops it. The hooks are the
-// runner's side (nucleus, logs, flags); the loop itself does no I/O, so it is
-// unit-tested with fake::FakeVcpu and synthetic exits.
+// host's side (TaskHost: nucleus, logs, flags); the loop itself does no I/O,
+// so it is unit-tested with fake::FakeVcpu and synthetic exits.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <variant>
@@ -17,25 +17,26 @@
 
 namespace rvm::host {
 
-struct TaskHooks {
-    std::function<bool()> stopped;                                     // leave the loop now
-    std::function<void()> wait_while_suspended;                        // blocks while suspended
-    std::function<CallResult(const backend::Regs&)> hypercall;         // handled, side effects done
-    std::function<void(FailReason, std::uint64_t, std::string)> fail;  // reason, rip, text
-    std::function<void(std::uint64_t)> exited;                         // exit code
-    std::function<void()> counted;                                     // one exit happened
-    std::function<void()> yield;                                       // give up the CPU
-    // The partition asked to be suspended for this long (HIBERNATE C1);
-    // unset: a yield.
-    std::function<void(std::uint64_t)> suspend;
-    // A routed MSR access: `write` holds the value of a WRMSR. Unset: #GP.
-    std::function<MsrReply(std::uint32_t, std::optional<std::uint64_t>)> msr;
+// The host's side of a task, checked at compile time (no type-erased hooks on
+// the exit path). Each member answers one kind of step of the loop.
+template <class H>
+concept TaskHost = requires(H& h, const backend::Regs& regs, FailReason why, std::uint64_t n, std::uint32_t index,
+                            std::optional<std::uint64_t> write, std::string text) {
+    { h.stopped() } -> std::same_as<bool>;              // leave the loop now
+    h.wait_while_suspended();                           // blocks while suspended, throttled or off its CPU
+    { h.hypercall(regs) } -> std::same_as<CallResult>;  // handled, side effects done
+    h.fail(why, n, text);                               // reason, rip, text
+    h.exited(n);                                        // exit code
+    h.counted();                                        // one exit happened
+    h.yield();                                          // give up the CPU
+    h.suspend(n);                                       // HIBERNATE C1 for this long
+    { h.msr(index, write) } -> std::same_as<MsrReply>;  // a routed MSR access (write: WRMSR's value)
 };
 
 enum class TaskEnd : std::uint8_t { Exited, Failed, Stopped };
 
-template <backend::Vcpu V>
-TaskEnd run_task_loop(V& vcpu, const TaskHooks& h) {
+template <backend::Vcpu V, TaskHost H>
+TaskEnd run_task_loop(V& vcpu, H& h) {
     namespace ex = backend::exits;
     TaskEnd end = TaskEnd::Stopped;
     for (;;) {
@@ -63,23 +64,17 @@ TaskEnd run_task_loop(V& vcpu, const TaskHooks& h) {
                 break;
             }
             if (c.next == CallResult::Next::Yield) h.yield();
-            if (c.next == CallResult::Next::Suspend) {
-                if (h.suspend) {
-                    h.suspend(c.suspend_ns);
-                } else {
-                    h.yield();
-                }
-            }
+            if (c.next == CallResult::Next::Suspend) h.suspend(c.suspend_ns);
             continue;
         }
         if (std::holds_alternative<ex::Preempted>(e)) continue;
         if (const auto* rd = std::get_if<ex::MsrRead>(&e)) {
-            const MsrReply m = h.msr ? h.msr(rd->index, std::nullopt) : MsrReply{};
+            const MsrReply m = h.msr(rd->index, std::nullopt);
             vcpu.complete_msr(m.value, m.gp);
             continue;
         }
         if (const auto* wr = std::get_if<ex::MsrWrite>(&e)) {
-            const MsrReply m = h.msr ? h.msr(wr->index, wr->value) : MsrReply{};
+            const MsrReply m = h.msr(wr->index, wr->value);
             vcpu.complete_msr(0, m.gp);
             continue;
         }
