@@ -2,8 +2,9 @@
 // registers into a typed Invocation, checking every capability and the proof
 // token in one place and changing no nucleus state; perform() mutates through
 // Kernel; the witness record follows. The table's default entry returns
-// RVM_E_UNKNOWN_CALL; calls whose data path is not built yet return
-// RVM_E_NOT_SUPPORTED before looking at their arguments.
+// RVM_E_UNKNOWN_CALL; calls whose data path is not built yet (and calls the
+// host serves) return RVM_E_NOT_SUPPORTED before looking at their arguments.
+// Which call is whose: call_table.hpp.
 #pragma once
 
 #include <array>
@@ -66,9 +67,9 @@ struct LeaseRevoke {
 }  // namespace inv
 
 struct Invocation {
-    std::variant<inv::TaskSpawn, inv::CapGrant, inv::CapRevoke, inv::RegionMap, inv::PartitionCreate, inv::EdgeCreate,
-                 inv::EdgeDestroy, inv::LeaseAcquire, inv::LeaseRevoke>
-        op;
+    using Op = std::variant<inv::TaskSpawn, inv::CapGrant, inv::CapRevoke, inv::RegionMap, inv::PartitionCreate,
+                            inv::EdgeCreate, inv::EdgeDestroy, inv::LeaseAcquire, inv::LeaseRevoke>;
+    Op op;
     ProofToken proof{};
     std::uint8_t proof_tier = RVM_PROOF_NONE;  // tier applied; NONE = no proof required
 };
@@ -86,6 +87,21 @@ public:
     KResult<std::uint64_t> perform(PartitionId caller, const Invocation& inv);
 
 private:
+    using Args = std::array<std::uint64_t, 6>;
+    // One decoder per nucleus call (call_table.hpp): pure, reads only the
+    // nucleus state; the proof token is checked after it, for every call alike.
+    using Decoder = KResult<Invocation::Op> (Syscalls::*)(PartitionId caller, const Args& a) const;
+    static Decoder decoder(std::uint64_t nr);
+    KResult<Invocation::Op> decode_task_spawn(PartitionId caller, const Args& a) const;
+    KResult<Invocation::Op> decode_cap_grant(PartitionId caller, const Args& a) const;
+    KResult<Invocation::Op> decode_cap_revoke(PartitionId caller, const Args& a) const;
+    KResult<Invocation::Op> decode_region_map(PartitionId caller, const Args& a) const;
+    KResult<Invocation::Op> decode_partition_create(PartitionId caller, const Args& a) const;
+    KResult<Invocation::Op> decode_commedge_create(PartitionId caller, const Args& a) const;
+    KResult<Invocation::Op> decode_commedge_destroy(PartitionId caller, const Args& a) const;
+    KResult<Invocation::Op> decode_device_lease_acquire(PartitionId caller, const Args& a) const;
+    KResult<Invocation::Op> decode_device_lease_revoke(PartitionId caller, const Args& a) const;
+
     KResult<const Capability&> cap(PartitionId caller, std::uint64_t raw, std::uint8_t type, std::uint32_t rights,
                                    std::uint8_t arg) const;
     KResult<std::uint64_t> cap_for(PartitionId holder, ObjectRef object) const;

@@ -7,6 +7,7 @@
 #include "abi/hypercall.h"
 #include "abi/psi.h"
 #include "host/psi/psi_page.hpp"
+#include "nucleus/call_table.hpp"
 
 namespace rvm::host {
 
@@ -183,29 +184,33 @@ std::string sanitize_log(std::span<const std::uint8_t> bytes) {
     return s;
 }
 
+// One table says whose a call is (nucleus/call_table.hpp): the nucleus's go
+// through decode-then-perform under the gate; the host's are served here.
 CallResult handle_hypercall(const PartitionCallContext& ctx, const backend::Regs& r, std::uint64_t now_ns) {
     const SyscallFrame f{r.rax, {r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9}};
+    if (call_entry(r.rax).home != CallHome::Host) {
+        // task_spawn: the host checks the entry point between decode and perform.
+        if (r.rax == RVM_HC_TASK_SPAWN) return spawn_call(ctx, r, f);
+        return ctx.nucleus.with_calls([&](Kernel& kernel, Syscalls& syscalls) {
+            if (r.rax == RVM_HC_REGION_MAP && !within_memory_allowance(ctx, kernel, r.rsi)) {
+                return error(RVM_E_POLICY, 2);
+            }
+            return resume(static_cast<std::uint64_t>(syscalls.dispatch(ctx.partition, f, ctx.memory)));
+        });
+    }
     switch (r.rax) {
         case RVM_HC_EXIT: return CallResult{CallResult::Next::ExitTask, 0, r.rdi, {}, {}, 0, {}};
         case RVM_HC_LOG: return log_call(ctx, r, now_ns);
         case RVM_HC_YIELD: return CallResult{CallResult::Next::Yield, 0, 0, {}, {}, 0, {}};
         case RVM_HC_CLOCK: return resume(now_ns - ctx.start_ns);
         case RVM_HC_INFO: return info_call(ctx, r);
-        case RVM_HC_TASK_SPAWN: return spawn_call(ctx, r, f);
         case RVM_HC_PSI_REGISTER:
         case RVM_HC_PSI_UPDATE:
         case RVM_HC_PSI_QUERY:
         case RVM_HC_PSI_HIBERNATE: return psi_call(ctx, r);
         case RVM_HC_NOTIFY_SIGNAL:
         case RVM_HC_NOTIFY_WAIT: return notify_call(ctx, r);
-        default: {
-            return ctx.nucleus.with_calls([&](Kernel& kernel, Syscalls& syscalls) {
-                if (r.rax == RVM_HC_REGION_MAP && !within_memory_allowance(ctx, kernel, r.rsi)) {
-                    return error(RVM_E_POLICY, 2);
-                }
-                return resume(static_cast<std::uint64_t>(syscalls.dispatch(ctx.partition, f, ctx.memory)));
-            });
-        }
+        default: return error(RVM_E_NOT_SUPPORTED, 0);  // CANNOT FAIL: every Host row of the table has a case
     }
 }
 
