@@ -19,6 +19,8 @@
 // machine disturbs less). Without /dev/kvm all but BM_Native skip with an
 // error that says "KVM".
 #include <benchmark/benchmark.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -464,27 +466,63 @@ void BM_Hypercall_Partition(benchmark::State& state) {
 }
 BENCHMARK(BM_Hypercall_Partition)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
 
+// One run of agent_null: the runner's run_ns and the hypercalls; ok = it exited.
+struct NullRun {
+    std::uint64_t run_ns = 0, hypercalls = 0, ok = 0;
+};
+
+// In this process, or in a forked child (a seccomp filter cannot be lifted)
+// with or without the sandbox; the child sends its NullRun back.
+NullRun null_run(RvmEnv& env, const host::AgentSpec& spec, bool sandboxed) {
+    NullRun out;
+    host::AgentRunner runner(*env.kernel, env.clock, *env.sys, {});
+    if (runner.add(spec) && (!sandboxed || runner.enter_sandbox())) {
+        runner.start();
+        runner.wait();
+        const host::PartitionReport r = runner.reports()[0];
+        runner.destroy_all();
+        out = {r.run_ns, r.hypercalls, r.outcome == host::Outcome::Exited ? 1u : 0u};
+    }
+    return out;
+}
+
+NullRun forked_null_run(RvmEnv& env, const host::AgentSpec& spec, bool sandboxed) {
+    int fds[2];
+    if (pipe(fds) != 0) return {};
+    const pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        const NullRun out = null_run(env, spec, sandboxed);
+        // SAFETY: a trivially copyable struct sent as its bytes.
+        const ssize_t w = write(fds[1], &out, sizeof out);
+        _exit(w == static_cast<ssize_t>(sizeof out) ? 0 : 1);
+    }
+    close(fds[1]);
+    NullRun got;
+    // SAFETY: reads the bytes the child wrote into a trivially copyable struct.
+    const bool read_all = pid > 0 && read(fds[0], &got, sizeof got) == static_cast<ssize_t>(sizeof got);
+    close(fds[0]);
+    int status = 0;
+    if (pid > 0) (void)waitpid(pid, &status, 0);
+    return read_all && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? got : NullRun{};
+}
+
+enum class Where : std::uint8_t { InProcess, Forked, ForkedSandboxed };
+
 // agent_null through AgentRunner, as `rvm run` runs it. The time is the
 // runner's own run_ns (start() to the task's exit), which leaves out wait()'s
 // polling and the teardown.
-void BM_Hypercall(benchmark::State& state) {
+void null_hypercalls(benchmark::State& state, Where where) {
     RvmEnv& env = RvmEnv::get();
     if (skip_without(state, env.error)) return;
     const host::AgentSpec spec = env.spec(env.null_elf);
     double total = 0;
     std::uint64_t calls = 0;
     for (auto _ : state) {
-        host::AgentRunner runner(*env.kernel, env.clock, *env.sys, {});
-        if (!runner.add(spec)) {
-            state.SkipWithError("AgentRunner::add failed");
-            return;
-        }
-        runner.start();
-        runner.wait();
-        const host::PartitionReport r = runner.reports()[0];
-        runner.destroy_all();
-        if (r.outcome != host::Outcome::Exited) {
-            state.SkipWithError("agent_null did not exit");
+        const NullRun r = where == Where::InProcess ? null_run(env, spec, false)
+                                                    : forked_null_run(env, spec, where == Where::ForkedSandboxed);
+        if (r.ok == 0) {
+            state.SkipWithError("agent_null did not run to its exit");
             return;
         }
         const double s = static_cast<double>(r.run_ns) / 1e9;
@@ -494,7 +532,13 @@ void BM_Hypercall(benchmark::State& state) {
     }
     report_calls(state, total, calls);
 }
+void BM_Hypercall(benchmark::State& state) { null_hypercalls(state, Where::InProcess); }
 BENCHMARK(BM_Hypercall)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+// The null hypercall under the sandbox's filters vs the same forked run without.
+void BM_Hypercall_Forked(benchmark::State& state) { null_hypercalls(state, Where::Forked); }
+void BM_Hypercall_Sandboxed(benchmark::State& state) { null_hypercalls(state, Where::ForkedSandboxed); }
+BENCHMARK(BM_Hypercall_Forked)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
+BENCHMARK(BM_Hypercall_Sandboxed)->Unit(benchmark::kMillisecond)->UseManualTime()->Iterations(5);
 
 // ---------------------------------------------------------------- compute
 

@@ -8,7 +8,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsodium-dev libcli11-dev libfmt-dev libspdlog-dev
   nlohmann-json3-dev libtomlplusplus-dev
-  libeigen3-dev libboost-graph-dev
+  libeigen3-dev libboost-graph-dev libseccomp-dev
   g++-aarch64-linux-gnu clang-format clang-tidy clang libclang-rt-14-dev
 )
 

@@ -74,6 +74,10 @@ RunCommand::RunCommand(CLI::App& app) {
     run->add_option("--stats", stats_,
                     "Write the Ψ and exit statistics of every partition and vCPU as JSON to this new file "
                     "(read it with `rvm stats`)");
+    run->add_flag("--no-sandbox", no_sandbox_,
+                  "Do not sandbox the hypervisor process (by default, once the partitions are built, it runs "
+                  "under seccomp allowlists with no_new_privs and every capability but CAP_SYS_NICE dropped; "
+                  "docs/security.md)");
     run->callback([this] { exit_code_ = this->run(); });
 }
 
@@ -151,6 +155,16 @@ int RunCommand::run() const {
     fmt::print("rvm: running {} partition(s){} from {}{}{}\n", m.partitions.size(),
                m.edges.empty() ? std::string() : fmt::format(" and {} edge(s)", m.edges.size()), manifest_,
                m.run.psi_policy ? " (Ψ policy enforced)" : "", m.run.rvm_scheduler ? " (RVM scheduler)" : "");
+    if (!no_sandbox_) {
+        const auto sb = runner.enter_sandbox();
+        if (!sb) {
+            fmt::print(stderr, "rvm: cannot sandbox the process: {} (--no-sandbox runs without)\n", sb.error());
+            return kExitUsage;
+        }
+        fmt::print("rvm: sandboxed: seccomp allowlists ({} system calls, {} on task threads), no_new_privs, {}\n",
+                   sb.value().process_rules, sb.value().vcpu_rules,
+                   sb.value().caps_dropped ? "capabilities dropped but CAP_SYS_NICE" : "capabilities NOT dropped");
+    }
     std::fflush(stdout);
     runner.start();
     runner.wait([&] {

@@ -38,6 +38,7 @@ private:
     std::string manifest_;
     std::string witness_;
     std::string stats_;
+    bool no_sandbox_ = false;
     int exit_code_ = 0;
 };
 

@@ -12,7 +12,7 @@ AgentRunner::AgentRunner(Kernel& kernel, const Clock& clock, const kvm::KvmSyste
       edges_(nucleus_),
       sched_(nucleus_, clock),
       control_(nucleus_, clock, edges_, sched_),
-      threads_(TaskServices{nucleus_, clock, log_, control_, sched_, edges_, psi_}),
+      threads_(TaskServices{nucleus_, clock, log_, control_, sched_, edges_, psi_, sandboxed_}),
       reshaper_(nucleus_, clock, sys, parts_, control_, psi_, log_),
       supervisor_(clock, parts_, control_, psi_, edges_, reshaper_, sched_) {}
 
@@ -36,6 +36,12 @@ Result<EdgeId, std::string> AgentRunner::connect(std::size_t from, std::size_t t
                                                  std::uint64_t share) {
     if (from >= parts_.size() || to >= parts_.size() || from == to) return err(std::string("edge: bad partitions"));
     return edges_.connect(*parts_[from], *parts_[to], capacity, share);
+}
+
+Result<SandboxReport, std::string> AgentRunner::enter_sandbox() {
+    auto r = Sandbox::enter();
+    if (r) sandboxed_ = true;
+    return r;
 }
 
 void AgentRunner::start() {

@@ -22,6 +22,7 @@
 #include "host/runtime/reshaper.hpp"
 #include "host/runtime/supervisor.hpp"
 #include "host/runtime/task_thread.hpp"
+#include "host/sandbox/sandbox.hpp"
 #include "nucleus/kernel.hpp"
 #include "nucleus/scheduler.hpp"
 
@@ -65,6 +66,9 @@ public:
     // capabilities are revoked (notify calls: RVM_E_BAD_HANDLE), sleepers wake
     // with RVM_E_STATE, and the window is marked closed for the SDK.
     [[nodiscard]] KResult<void> destroy_edge(EdgeId e) { return edges_.destroy(e); }
+    // Sandboxes the process (host/sandbox): after every add() and connect(),
+    // before start(); task threads then narrow their own filters.
+    [[nodiscard]] Result<SandboxReport, std::string> enter_sandbox();
     void start();
     // Returns when every partition has ended or its wall time ran out.
     // `tick` runs on the supervisor every few milliseconds (witness flush).
@@ -117,6 +121,7 @@ private:
     EdgeHub edges_;
     HostScheduler sched_;
     PartitionControl control_;
+    std::atomic<bool> sandboxed_{false};
     TaskThreads threads_;
     PartitionList parts_;
     Reshaper reshaper_;

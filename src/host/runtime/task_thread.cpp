@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "host/runtime/task_loop.hpp"
+#include "host/sandbox/sandbox.hpp"
 
 namespace rvm::host {
 
@@ -130,6 +131,10 @@ void TaskThreads::start(AgentPartition& p, AgentTask& t) {
 
 void TaskThreads::run(AgentPartition& p, AgentTask& t) {
     t.tid = static_cast<int>(gettid());
+    if (s_.sandboxed) {
+        const auto r = Sandbox::restrict_vcpu_thread();
+        if (!r) s_.control.fail(p, FailReason::Other, 0, r.error());
+    }
     TaskHostImpl host(*this, p, t);
     GatedVcpu gated(p, *t.vcpu);
     (void)run_task_loop(gated, host);

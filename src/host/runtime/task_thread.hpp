@@ -6,6 +6,7 @@
 // its CPU from RVM's scheduler.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 
@@ -30,6 +31,8 @@ struct TaskServices {
     HostScheduler& sched;
     EdgeHub& edges;
     PsiGovernor& psi;
+    // The process is sandboxed: each task thread narrows its own filter.
+    const std::atomic<bool>& sandboxed;
 };
 
 class TaskThreads {
