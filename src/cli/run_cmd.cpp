@@ -24,25 +24,6 @@ namespace {
 
 constexpr std::size_t kMaxAgentBytes = 64u << 20;
 
-host::AgentSpec to_spec(const host::PartitionSpec& p, std::vector<std::uint8_t> elf) {
-    host::AgentSpec s;
-    s.name = p.name;
-    s.elf = std::move(elf);
-    s.memory = p.memory_bytes;
-    s.stack_size = p.stack_bytes;
-    s.tasks = p.tasks;
-    s.max_tasks = p.max_tasks;
-    s.wall_time_ns = static_cast<std::uint64_t>(p.wall_time.count()) * 1'000'000u;
-    s.log_rate = p.log_rate;
-    s.arg = p.arg;
-    s.profile = p.kernel_profile ? host::Profile::Kernel : host::Profile::Agent;
-    s.period_ns = static_cast<std::uint64_t>(p.period.count()) * 1'000'000u;
-    s.deadline_ns = static_cast<std::uint64_t>(p.deadline.count()) * 1'000'000u;
-    s.budget_ns = static_cast<std::uint64_t>(p.budget.count()) * 1'000'000u;
-    s.critical = p.critical;
-    return s;
-}
-
 void print_summary(const std::vector<host::PartitionReport>& reports) {
     // Ψ: the partition's transition-intensity state and the share of recent
     // epochs it spent transitioning (not Linux pressure stall information).
@@ -122,7 +103,9 @@ int RunCommand::run() const {
             fmt::print(stderr, "rvm: partition '{}': {}: {}\n", p.name, p.agent_path, host::describe(elf.error()));
             return kExitUsage;
         }
-        const auto added = runner.add(to_spec(p, std::move(elf.value())));
+        host::PartitionSpec spec = p;
+        spec.elf = std::move(elf.value());
+        const auto added = runner.add(spec);
         if (!added) {
             fmt::print(stderr, "rvm: partition '{}' ({}): {}\n", p.name, p.agent_path, added.error());
             return kExitUsage;

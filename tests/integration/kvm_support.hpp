@@ -96,8 +96,8 @@ public:
     return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-[[nodiscard]] inline host::AgentSpec agent_spec(std::string name, const char* path) {
-    host::AgentSpec s;
+[[nodiscard]] inline host::PartitionSpec agent_spec(std::string name, const char* path) {
+    host::PartitionSpec s;
     s.name = std::move(name);
     s.elf = read_agent(path);
     s.wall_time_ns = 20'000'000'000;  // a hung agent fails the test, not CTest's timeout
@@ -121,9 +121,9 @@ enum Role : std::uint64_t {
 inline constexpr std::uint64_t kBlocking = 1ull << 40;
 
 // An agent_edge_node partition in `role` with count `n` (agent_spec's wall time).
-[[nodiscard]] inline host::AgentSpec edge_node(const std::string& name, Role role, std::uint64_t n,
+[[nodiscard]] inline host::PartitionSpec edge_node(const std::string& name, Role role, std::uint64_t n,
                                                bool blocking = false) {
-    host::AgentSpec s = agent_spec(name, RVM_AGENT_EDGE_NODE_ELF);
+    host::PartitionSpec s = agent_spec(name, RVM_AGENT_EDGE_NODE_ELF);
     s.arg = n | (std::uint64_t{role} << 32) | (blocking ? kBlocking : 0);
     return s;
 }
@@ -180,7 +180,7 @@ struct AgentWorld {
           }) {}
 
     // Adds a partition and expects success; returns its index.
-    std::size_t add(const host::AgentSpec& spec) {
+    std::size_t add(const host::PartitionSpec& spec) {
         const auto r = runner.add(spec);
         EXPECT_TRUE(r.ok()) << spec.name << ": " << (r.ok() ? std::string() : r.error());
         return r.ok() ? r.value() : 0;
