@@ -18,9 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,6 +30,7 @@
 
 #include "backend/kvm/kvm_system.hpp"
 #include "host/runtime/agent_runner.hpp"
+#include "host/runtime/builder.hpp"
 #include "host/posix/monotonic_clock.hpp"
 #include "host/witness/sodium_hash.hpp"
 #include "nucleus/kernel.hpp"
@@ -91,14 +90,15 @@ public:
 };
 
 [[nodiscard]] inline std::vector<std::uint8_t> read_agent(const char* path) {
-    std::ifstream in(path, std::ios::binary);
-    EXPECT_TRUE(in.good()) << "cannot read agent " << path;
-    return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    auto elf = host::read_agent_image(path);  // the builder's bounded read
+    EXPECT_TRUE(elf.ok()) << "cannot read agent " << path;
+    return elf.ok() ? std::move(elf.value()) : std::vector<std::uint8_t>{};
 }
 
 [[nodiscard]] inline host::PartitionSpec agent_spec(std::string name, const char* path) {
     host::PartitionSpec s;
     s.name = std::move(name);
+    s.agent_path = path;
     s.elf = read_agent(path);
     s.wall_time_ns = 20'000'000'000;  // a hung agent fails the test, not CTest's timeout
     return s;
