@@ -29,9 +29,9 @@
 #include <vector>
 
 #include "backend/kvm/kvm_system.hpp"
+#include "host/posix/monotonic_clock.hpp"
 #include "host/runtime/agent_runner.hpp"
 #include "host/runtime/builder.hpp"
-#include "host/posix/monotonic_clock.hpp"
 #include "host/witness/sodium_hash.hpp"
 #include "nucleus/kernel.hpp"
 #include "support/log_number.hpp"
@@ -122,7 +122,7 @@ inline constexpr std::uint64_t kBlocking = 1ull << 40;
 
 // An agent_edge_node partition in `role` with count `n` (agent_spec's wall time).
 [[nodiscard]] inline host::PartitionSpec edge_node(const std::string& name, Role role, std::uint64_t n,
-                                               bool blocking = false) {
+                                                   bool blocking = false) {
     host::PartitionSpec s = agent_spec(name, RVM_AGENT_EDGE_NODE_ELF);
     s.arg = n | (std::uint64_t{role} << 32) | (blocking ? kBlocking : 0);
     return s;

@@ -290,7 +290,8 @@ constexpr std::string_view kTimeUnits[] = {"ms", "s", "m"};
 constexpr std::uint64_t kTimeScales[] = {1, 1'000, 60'000};
 
 QuantityRule size_rule(std::uint64_t lo, std::uint64_t hi) {
-    return {"an integer (bytes) or a string like \"16MiB\" (KiB, MiB, GiB)", kSizeUnits, kSizeScales, lo, hi, size_text};
+    return {
+        "an integer (bytes) or a string like \"16MiB\" (KiB, MiB, GiB)", kSizeUnits, kSizeScales, lo, hi, size_text};
 }
 
 // A size of any value: its bounds are validate()'s (partition sizes).

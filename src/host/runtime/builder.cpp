@@ -44,10 +44,10 @@ Result<void, BuildError> connect_edges(AgentRunner& runner, const Manifest& m) {
         const EdgeSpec& e = m.edges[i];
         const auto c = runner.connect(e.from, e.to, e.capacity, e.share);
         if (!c) {
-            return failure(BuildErrc::kEdge, i,
-                           fmt::format("edge '{}' -> '{}' (line {})", m.partitions[e.from].name,
-                                       m.partitions[e.to].name, e.line),
-                           c.error());
+            return failure(
+                BuildErrc::kEdge, i,
+                fmt::format("edge '{}' -> '{}' (line {})", m.partitions[e.from].name, m.partitions[e.to].name, e.line),
+                c.error());
         }
     }
     return {};
@@ -55,9 +55,7 @@ Result<void, BuildError> connect_edges(AgentRunner& runner, const Manifest& m) {
 
 }  // namespace
 
-std::string BuildError::message() const {
-    return context.empty() ? reason : fmt::format("{}: {}", context, reason);
-}
+std::string BuildError::message() const { return context.empty() ? reason : fmt::format("{}: {}", context, reason); }
 
 Result<std::vector<std::uint8_t>, IoError> read_agent_image(const std::string& path) {
     return read_file(path, kAgentMaxBytes);

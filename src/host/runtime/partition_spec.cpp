@@ -42,13 +42,15 @@ Result<void, SpecError> timing_ok(const PartitionSpec& s) {
 
 Result<void, SpecError> validate(const PartitionSpec& s) {
     RVM_TRY_VOID(size_ok(SpecField::kMemory, s.memory, kSpecMinMemory, kSpecMaxMemory));
-    if (s.max_tasks < 1 || s.max_tasks > kSpecMaxTasks) return range(SpecField::kMaxTasks, s.max_tasks, 1, kSpecMaxTasks);
+    if (s.max_tasks < 1 || s.max_tasks > kSpecMaxTasks)
+        return range(SpecField::kMaxTasks, s.max_tasks, 1, kSpecMaxTasks);
     if (s.tasks < 1 || s.tasks > s.max_tasks) return range(SpecField::kTasks, s.tasks, 1, s.max_tasks);
     RVM_TRY_VOID(size_ok(SpecField::kStack, s.stack_size, kSpecMinStack, kSpecMaxStack));
     if (!duration_ok(s.wall_time_ns, false)) {
         return range(SpecField::kWallTime, s.wall_time_ns, kSpecMinDurationNs, kSpecMaxDurationNs);
     }
-    if (s.log_rate < 1 || s.log_rate > kSpecMaxLogRate) return range(SpecField::kLogRate, s.log_rate, 1, kSpecMaxLogRate);
+    if (s.log_rate < 1 || s.log_rate > kSpecMaxLogRate)
+        return range(SpecField::kLogRate, s.log_rate, 1, kSpecMaxLogRate);
     // Bounded above (8 MiB x 255 + 4 MiB + 4 KiB), so this cannot overflow.
     const std::uint64_t stacks = s.stack_size * s.max_tasks;
     if (stacks + kSpecImageBase + kSpecMinImageRoom > s.memory) {
@@ -77,7 +79,8 @@ std::string describe(const SpecError& e, const PartitionSpec& s) {
                                    s.stack_size, s.memory);
             }
             return fmt::format("memory {} is not a multiple of 4 KiB between 1 MiB and 1 GiB", s.memory);
-        case SpecField::kStack: return fmt::format("stack is not a multiple of 4 KiB between 4 KiB and 8 MiB ({})", s.stack_size);
+        case SpecField::kStack:
+            return fmt::format("stack is not a multiple of 4 KiB between 4 KiB and 8 MiB ({})", s.stack_size);
         case SpecField::kMaxTasks:
         case SpecField::kTasks:
             return fmt::format("tasks {} / max_tasks {} out of range (1 .. max_tasks .. {})", s.tasks, s.max_tasks,

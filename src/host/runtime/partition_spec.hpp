@@ -28,7 +28,7 @@ inline constexpr std::uint64_t kSpecMaxStack = std::uint64_t{8} << 20;
 // The nucleus's own quota limit (PartitionConfig::max_tasks).
 inline constexpr std::uint32_t kSpecMaxTasks = kMaxTasksPerPartition;
 inline constexpr std::uint32_t kSpecMaxLogRate = 100'000;
-inline constexpr std::uint64_t kSpecMinDurationNs = 1'000'000;                       // 1 ms
+inline constexpr std::uint64_t kSpecMinDurationNs = 1'000'000;                         // 1 ms
 inline constexpr std::uint64_t kSpecMaxDurationNs = 7ULL * 24 * 3600 * 1'000'000'000;  // a week
 // The stacks sit at the top of memory and the image starts at
 // RVM_IMAGE_MIN_VA (abi/agent.h): they fit when at least one page is left
