@@ -72,6 +72,8 @@ Result<KvmVcpu, KvmError> KvmVcpu::create(const KvmVm& vm, std::uint32_t id) {
     return KvmVcpu(vm, std::move(h.value()));
 }
 
+Result<KvmVcpu, KvmError> KvmVm::create_vcpu(std::uint32_t id) { return KvmVcpu::create(*this, id); }
+
 Result<void, KvmError> KvmVcpu::set_agent_state(const AgentStart& start) {
     kvm_sregs s{};
     // SAFETY: KVM_GET_SREGS fills a kvm_sregs we own.

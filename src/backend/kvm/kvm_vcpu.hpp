@@ -17,6 +17,7 @@
 #include "backend/mapping.hpp"
 #include "backend/vcpu.hpp"
 #include "backend/vcpu_exit.hpp"
+#include "backend/vm.hpp"
 
 struct kvm_run;
 
@@ -117,5 +118,6 @@ private:
 };
 
 static_assert(backend::Vcpu<KvmVcpu>);
+static_assert(backend::Vm<KvmVm>);
 
 }  // namespace rvm::kvm
