@@ -15,12 +15,13 @@
 
 #include "abi/agent.h"
 #include "host/runtime/partition_spec.hpp"
+#include "nucleus/config.hpp"
 #include "nucleus/result.hpp"
 
 namespace rvm::host {
 
 inline constexpr std::size_t kManifestMaxBytes = std::size_t{1} << 20;
-inline constexpr std::size_t kManifestMaxPartitions = 64;
+inline constexpr std::size_t kManifestMaxPartitions = kMaxPartitions;  // the nucleus's partition table
 inline constexpr std::size_t kManifestMaxNameLength = 32;
 
 struct RunConfig {
@@ -42,7 +43,7 @@ struct EdgeSpec {
     std::uint32_t line = 0;
 };
 
-inline constexpr std::size_t kManifestMaxEdges = 256;
+inline constexpr std::size_t kManifestMaxEdges = kMaxEdges;  // the nucleus's edge table
 
 struct Manifest {
     RunConfig run;
