@@ -42,9 +42,9 @@
 
 #include "abi/hypercall.h"
 #include "bare_kvm.hpp"
-#include "host/runtime/agent_runner.hpp"
 #include "host/posix/monotonic_clock.hpp"
 #include "host/posix/posix_io.hpp"
+#include "host/runtime/agent_runner.hpp"
 #include "host/witness/sodium_hash.hpp"
 #include "kvm_bench_env.hpp"
 #include "nucleus/witness_log.hpp"

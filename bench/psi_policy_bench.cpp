@@ -26,9 +26,9 @@
 #include <string>
 #include <vector>
 
-#include "host/runtime/agent_runner.hpp"
 #include "host/posix/monotonic_clock.hpp"
 #include "host/posix/posix_io.hpp"
+#include "host/runtime/agent_runner.hpp"
 #include "host/witness/sodium_hash.hpp"
 #include "kvm_bench_env.hpp"
 #include "nucleus/witness_log.hpp"
