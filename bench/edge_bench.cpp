@@ -138,8 +138,8 @@ struct EdgeRun {
     std::uint64_t hypercalls = 0;
 };
 
-host::AgentSpec node(const EdgeEnv& env, const char* name, std::uint64_t role, std::uint64_t n, bool blocking) {
-    host::AgentSpec s;
+host::PartitionSpec node(const EdgeEnv& env, const char* name, std::uint64_t role, std::uint64_t n, bool blocking) {
+    host::PartitionSpec s;
     s.name = name;
     s.elf = env.elf;
     s.arg = n | (role << 32) | (blocking ? kBlocking : 0);

@@ -58,7 +58,7 @@ using bench::number_after;
 using bench::skip_without;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::uint64_t kGuestMemory = 16ull << 20;    // AgentSpec's default, for both sides
+constexpr std::uint64_t kGuestMemory = 16ull << 20;    // PartitionSpec's default, for both sides
 constexpr std::uint64_t kCalls = 10000;                // round trips per bare batch; agent_null makes as many
 constexpr std::uint64_t kLoopIterations = 1ull << 28;  // agent_loop's LOOP_DEFAULT_ITERATIONS
 
@@ -89,8 +89,8 @@ struct RvmEnv : bench::KvmBenchEnv {
         return env;
     }
 
-    [[nodiscard]] host::AgentSpec spec(const std::vector<std::uint8_t>& elf) const {
-        host::AgentSpec s;
+    [[nodiscard]] host::PartitionSpec spec(const std::vector<std::uint8_t>& elf) const {
+        host::PartitionSpec s;
         s.name = "bench";
         s.elf = elf;
         s.memory = kGuestMemory;
@@ -151,7 +151,7 @@ std::string bare_spawn(BareEnv& env) {
 // tables, info page, TSS, VM, memslot, nucleus task and vCPU. Then one run to
 // the agent's first call, its dispatch, and teardown (nucleus first, as
 // AgentRunner::destroy_all). Empty on success.
-std::string rvm_spawn(RvmEnv& env, const host::AgentSpec& spec) {
+std::string rvm_spawn(RvmEnv& env, const host::PartitionSpec& spec) {
     auto part = host::AgentPartition::create(*env.nucleus, *env.sys, spec, env.clock.now_ns());
     if (!part) return part.error();
     host::AgentPartition& p = *part.value();
@@ -184,7 +184,7 @@ BENCHMARK(BM_Bare_Spawn)->Unit(benchmark::kMicrosecond)->UseRealTime();
 void BM_Spawn(benchmark::State& state) {
     RvmEnv& env = RvmEnv::get();
     if (skip_without(state, env.error)) return;
-    const host::AgentSpec spec = env.spec(env.null_elf);
+    const host::PartitionSpec spec = env.spec(env.null_elf);
     for (auto _ : state) {
         const std::string e = rvm_spawn(env, spec);
         if (!e.empty()) {
@@ -218,7 +218,7 @@ void BM_Spawn_Paired(benchmark::State& state) {
     RvmEnv& env = RvmEnv::get();
     BareEnv& bare = BareEnv::get();
     if (skip_without(state, env.error) || skip_without(state, bare.error)) return;
-    const host::AgentSpec spec = env.spec(env.null_elf);
+    const host::PartitionSpec spec = env.spec(env.null_elf);
     std::vector<double> rvm_wall, rvm_cpu, bare_wall, bare_cpu;
     bool rvm_first = true;
     for (auto _ : state) {
@@ -253,7 +253,7 @@ BENCHMARK(BM_Spawn_Paired)->Unit(benchmark::kMicrosecond)->UseRealTime();
 void BM_Spawn_Runner(benchmark::State& state) {
     RvmEnv& env = RvmEnv::get();
     if (skip_without(state, env.error)) return;
-    const host::AgentSpec spec = env.spec(env.exitcode_elf);
+    const host::PartitionSpec spec = env.spec(env.exitcode_elf);
     for (auto _ : state) {
         host::AgentRunner runner(*env.kernel, env.clock, *env.sys, {});
         if (!runner.add(spec)) {
@@ -293,7 +293,7 @@ struct HereRun {
 // call; `at` is stamped as its exit returned to user space (with the CPU
 // time only if `cpu_stamps`: that costs a system call).
 template <class OnCall>
-Result<HereRun, std::string> run_here(RvmEnv& env, const host::AgentSpec& spec, bool cpu_stamps, OnCall&& on_call) {
+Result<HereRun, std::string> run_here(RvmEnv& env, const host::PartitionSpec& spec, bool cpu_stamps, OnCall&& on_call) {
     auto part = host::AgentPartition::create(*env.nucleus, *env.sys, spec, env.clock.now_ns());
     if (!part) return err(part.error());
     host::AgentPartition& p = *part.value();
@@ -448,7 +448,7 @@ BENCHMARK(BM_Bare_IoeventfdDoorbell)->Unit(benchmark::kMillisecond)->UseManualTi
 void BM_Hypercall_Partition(benchmark::State& state) {
     RvmEnv& env = RvmEnv::get();
     if (skip_without(state, env.error)) return;
-    const host::AgentSpec spec = env.spec(env.null_elf);
+    const host::PartitionSpec spec = env.spec(env.null_elf);
     double total = 0;
     std::uint64_t calls = 0;
     for (auto _ : state) {
@@ -473,7 +473,7 @@ struct NullRun {
 
 // In this process, or in a forked child (a seccomp filter cannot be lifted)
 // with or without the sandbox; the child sends its NullRun back.
-NullRun null_run(RvmEnv& env, const host::AgentSpec& spec, bool sandboxed) {
+NullRun null_run(RvmEnv& env, const host::PartitionSpec& spec, bool sandboxed) {
     NullRun out;
     host::AgentRunner runner(*env.kernel, env.clock, *env.sys, {});
     if (runner.add(spec) && (!sandboxed || runner.enter_sandbox())) {
@@ -486,7 +486,7 @@ NullRun null_run(RvmEnv& env, const host::AgentSpec& spec, bool sandboxed) {
     return out;
 }
 
-NullRun forked_null_run(RvmEnv& env, const host::AgentSpec& spec, bool sandboxed) {
+NullRun forked_null_run(RvmEnv& env, const host::PartitionSpec& spec, bool sandboxed) {
     int fds[2];
     if (pipe(fds) != 0) return {};
     const pid_t pid = fork();
@@ -515,7 +515,7 @@ enum class Where : std::uint8_t { InProcess, Forked, ForkedSandboxed };
 void null_hypercalls(benchmark::State& state, Where where) {
     RvmEnv& env = RvmEnv::get();
     if (skip_without(state, env.error)) return;
-    const host::AgentSpec spec = env.spec(env.null_elf);
+    const host::PartitionSpec spec = env.spec(env.null_elf);
     double total = 0;
     std::uint64_t calls = 0;
     for (auto _ : state) {
@@ -589,7 +589,7 @@ void BM_Native(benchmark::State& state, Loop l) {
 void BM_Compute(benchmark::State& state, Loop l) {
     RvmEnv& env = RvmEnv::get();
     if (skip_without(state, env.error)) return;
-    const host::AgentSpec spec = env.spec(env.loop_elf);
+    const host::PartitionSpec spec = env.spec(env.loop_elf);
     const std::string_view kind = l == Loop::DecJnz ? "kind=decjnz " : "kind=lcg ";
     const std::size_t first = l == Loop::DecJnz ? 0 : 2;  // clock calls: decjnz 0 and 1, lcg 2 and 3
     const std::uint64_t n = iterations_of(l);

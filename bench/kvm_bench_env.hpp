@@ -17,7 +17,7 @@
 
 #include "backend/kvm/kvm_system.hpp"
 #include "host/posix/monotonic_clock.hpp"
-#include "host/posix/posix_io.hpp"
+#include "host/runtime/builder.hpp"
 #include "host/witness/sodium_hash.hpp"
 #include "nucleus/kernel.hpp"
 #include "nucleus/witness_log.hpp"
@@ -59,7 +59,7 @@ struct KvmBenchEnv {
 
     // An agent image; empty (and `error` set) when it cannot be read.
     std::vector<std::uint8_t> agent(const char* path) {
-        auto r = host::read_file(path, 64u << 20);
+        auto r = host::read_agent_image(path);
         if (!r) {
             if (error.empty()) error = std::string("agent ELF missing (KVM benchmarks): ") + path;
             return {};

@@ -84,7 +84,7 @@ MixedResult run_mixed(PolicyEnv& env, bool policy) {
     runner.set_psi_policy(policy);
     const char* names[] = {"steady0", "steady1", "bursty0", "bursty1"};
     for (int i = 0; i < 4; ++i) {
-        host::AgentSpec s;
+        host::PartitionSpec s;
         s.name = names[i];
         const bool steady = i < 2;
         s.elf = steady ? env.loop_elf : env.stress_elf;

@@ -21,8 +21,8 @@ namespace {
 
 enum Op : std::int64_t { kMigrate = 0, kMerge = 1, kSplit = 2 };
 
-host::AgentSpec spin_spec(std::string name, const std::vector<std::uint8_t>& elf) {
-    host::AgentSpec s;
+host::PartitionSpec spin_spec(std::string name, const std::vector<std::uint8_t>& elf) {
+    host::PartitionSpec s;
     s.name = std::move(name);
     s.elf = elf;
     s.memory = 8u << 20;

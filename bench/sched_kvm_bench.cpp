@@ -40,7 +40,7 @@ void BM_Sched_PartitionSwitch(benchmark::State& state) {
             return;
         }
         for (int i = 0; i < 3; ++i) {
-            host::AgentSpec s;
+            host::PartitionSpec s;
             s.name = "spin" + std::to_string(i);
             s.elf = elf;
             s.wall_time_ns = static_cast<std::uint64_t>(state.range(0)) * 1'000'000;

@@ -1,7 +1,6 @@
 #include "cli/run_cmd.hpp"
 
 #include <fmt/core.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include "host/posix/monotonic_clock.hpp"
 #include "host/posix/posix_io.hpp"
 #include "host/runtime/agent_runner.hpp"
+#include "host/runtime/builder.hpp"
 #include "host/runtime/stats_report.hpp"
 #include "host/witness/sodium_hash.hpp"
 #include "host/witness/witness_file.hpp"
@@ -21,27 +21,6 @@
 namespace rvm::cli {
 
 namespace {
-
-constexpr std::size_t kMaxAgentBytes = 64u << 20;
-
-host::AgentSpec to_spec(const host::PartitionSpec& p, std::vector<std::uint8_t> elf) {
-    host::AgentSpec s;
-    s.name = p.name;
-    s.elf = std::move(elf);
-    s.memory = p.memory_bytes;
-    s.stack_size = p.stack_bytes;
-    s.tasks = p.tasks;
-    s.max_tasks = p.max_tasks;
-    s.wall_time_ns = static_cast<std::uint64_t>(p.wall_time.count()) * 1'000'000u;
-    s.log_rate = p.log_rate;
-    s.arg = p.arg;
-    s.profile = p.kernel_profile ? host::Profile::Kernel : host::Profile::Agent;
-    s.period_ns = static_cast<std::uint64_t>(p.period.count()) * 1'000'000u;
-    s.deadline_ns = static_cast<std::uint64_t>(p.deadline.count()) * 1'000'000u;
-    s.budget_ns = static_cast<std::uint64_t>(p.budget.count()) * 1'000'000u;
-    s.critical = p.critical;
-    return s;
-}
 
 void print_summary(const std::vector<host::PartitionReport>& reports) {
     // Ψ: the partition's transition-intensity state and the share of recent
@@ -115,43 +94,16 @@ int RunCommand::run() const {
     auto kernel = std::make_unique<Kernel>(KernelEnv{hash, clock, host::random_mac_key(), ProofPolicy{}, &log});
 
     std::mutex out_mu;
-    host::AgentRunner runner(*kernel, clock, kvm.value(), [&](const std::string& name, const std::string& line) {
+    auto built = host::build(m, *kernel, clock, kvm.value(), [&](const std::string& name, const std::string& line) {
         std::lock_guard<std::mutex> g(out_mu);
         fmt::print("[{}] {}\n", name, line);
         std::fflush(stdout);
     });
-    for (const host::PartitionSpec& p : m.partitions) {
-        auto elf = host::read_file(p.agent_path, kMaxAgentBytes);
-        if (!elf) {
-            fmt::print(stderr, "rvm: partition '{}': {}: {}\n", p.name, p.agent_path, host::describe(elf.error()));
-            return kExitUsage;
-        }
-        const auto added = runner.add(to_spec(p, std::move(elf.value())));
-        if (!added) {
-            fmt::print(stderr, "rvm: partition '{}' ({}): {}\n", p.name, p.agent_path, added.error());
-            return kExitUsage;
-        }
+    if (!built) {
+        fmt::print(stderr, "rvm: {}\n", built.error().message());
+        return kExitUsage;
     }
-    for (const host::EdgeSpec& e : m.edges) {
-        const auto c = runner.connect(e.from, e.to, e.capacity, e.share);
-        if (!c) {
-            fmt::print(stderr, "rvm: edge '{}' -> '{}' (line {}): {}\n", m.partitions[e.from].name,
-                       m.partitions[e.to].name, e.line, c.error());
-            return kExitUsage;
-        }
-    }
-    runner.set_psi_policy(m.run.psi_policy);
-    if (m.run.coherence) runner.enable_coherence(m.run.reshape);
-    if (m.run.rvm_scheduler) {
-        SchedConfig cfg;
-        const long online = sysconf(_SC_NPROCESSORS_ONLN);
-        cfg.cpus = m.run.sched_cpus != 0 ? m.run.sched_cpus : static_cast<std::uint32_t>(std::clamp(online, 1L, 64L));
-        const auto on = runner.enable_scheduler(cfg);
-        if (!on) {
-            fmt::print(stderr, "rvm: {}\n", on.error());
-            return kExitUsage;
-        }
-    }
+    host::AgentRunner& runner = *built.value();
     fmt::print("rvm: running {} partition(s){} from {}{}{}\n", m.partitions.size(),
                m.edges.empty() ? std::string() : fmt::format(" and {} edge(s)", m.edges.size()), manifest_,
                m.run.psi_policy ? " (Ψ policy enforced)" : "", m.run.rvm_scheduler ? " (RVM scheduler)" : "");

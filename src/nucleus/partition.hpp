@@ -34,7 +34,7 @@ inline constexpr std::uint8_t kNewCell = 0xff;
 
 struct PartitionConfig {
     std::uint8_t gpa_shift = 30;        // guest-physical space: 2^gpa_shift bytes
-    std::uint8_t max_tasks = 16;        // quota
+    std::uint8_t max_tasks = 16;        // quota, at most kMaxTasksPerPartition
     std::uint8_t max_regions = 32;      // quota
     std::uint64_t mem_quota_pages = 0;  // 4 KiB pages of regions; 0 = the whole space
     friend constexpr bool operator==(const PartitionConfig&, const PartitionConfig&) = default;

@@ -39,6 +39,9 @@ PsiDeltas psi_deltas(const PsiSample& prev, const PsiSample& cur) {
         .irq_injections = delta(prev.irq_injections, cur.irq_injections),
         .halt_exits = delta(prev.halt_exits, cur.halt_exits),
         .insn_emulation = delta(prev.insn_emulation, cur.insn_emulation),
+        .signal_exits = delta(prev.signal_exits, cur.signal_exits),
+        .irq_exits = delta(prev.irq_exits, cur.irq_exits),
+        .request_irq_exits = delta(prev.request_irq_exits, cur.request_irq_exits),
         .hypercalls = delta(prev.hypercalls, cur.hypercalls),
     };
 }

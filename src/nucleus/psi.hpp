@@ -42,7 +42,10 @@ inline constexpr std::uint32_t kPsiRatioOne = RVM_PSI_RATIO_ONE;    // ratios ar
 inline constexpr std::uint32_t kPsiMaxWindow = 64;                  // epochs, one bit each
 inline constexpr std::uint64_t kPsiMaxEpochNs = 3'600'000'000'000;  // one hour
 
-// Cumulative counters of one vCPU (KVM binary stats plus RVM's own count).
+// Cumulative counters of one vCPU: the backend's (KVM binary stats, read by
+// kvm::KvmStats into this same struct) plus RVM's own hypercall count.
+// signal_exits, irq_exits and request_irq_exits are carried for diagnostics
+// and do not classify.
 struct PsiSample {
     std::uint64_t exits = 0;
     std::uint64_t io_exits = 0;
@@ -50,6 +53,9 @@ struct PsiSample {
     std::uint64_t irq_injections = 0;
     std::uint64_t halt_exits = 0;
     std::uint64_t insn_emulation = 0;
+    std::uint64_t signal_exits = 0;
+    std::uint64_t irq_exits = 0;
+    std::uint64_t request_irq_exits = 0;
     std::uint64_t hypercalls = 0;
     friend constexpr bool operator==(const PsiSample&, const PsiSample&) = default;
 };

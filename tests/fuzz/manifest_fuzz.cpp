@@ -56,10 +56,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const rvm::host::Manifest& m = r.value();
     RVM_ASSERT(!m.partitions.empty() && m.partitions.size() <= rvm::host::kManifestMaxPartitions);
     for (const rvm::host::PartitionSpec& p : m.partitions) {
-        RVM_ASSERT(p.tasks >= 1 && p.tasks <= p.max_tasks && p.max_tasks <= 64);
-        RVM_ASSERT(p.stack_bytes * p.max_tasks + rvm::host::kManifestMemoryOverhead <= p.memory_bytes);
-        RVM_ASSERT(p.memory_bytes % 4096 == 0 && p.stack_bytes % 4096 == 0);
-        RVM_ASSERT(p.wall_time <= m.run.wall_time && p.wall_time.count() > 0);
+        RVM_ASSERT(rvm::host::validate(p).ok());
+        RVM_ASSERT(p.tasks >= 1 && p.tasks <= p.max_tasks && p.max_tasks <= rvm::host::kSpecMaxTasks);
+        RVM_ASSERT(p.memory % 4096 == 0 && p.stack_size % 4096 == 0);
+        RVM_ASSERT(p.wall_time_ns <= static_cast<std::uint64_t>(m.run.wall_time.count()) * 1'000'000 &&
+                   p.wall_time_ns > 0);
     }
     return 0;
 }

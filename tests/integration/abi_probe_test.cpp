@@ -17,8 +17,8 @@ constexpr std::uint64_t kCases = 9;      // RVM_PROBE_CASES
 
 class AbiProbe : public KvmTest {
 protected:
-    host::AgentSpec probe(std::uint64_t arg) {
-        host::AgentSpec s = agent_spec("probe", RVM_AGENT_RVM_ABI_PROBE_ELF);
+    host::PartitionSpec probe(std::uint64_t arg) {
+        host::PartitionSpec s = agent_spec("probe", RVM_AGENT_RVM_ABI_PROBE_ELF);
         s.profile = host::Profile::Kernel;
         s.arg = arg;
         return s;

@@ -17,7 +17,7 @@ using host::Outcome;
 class Agents : public KvmTest {};
 
 // Runs `specs` to the end in one runner; returns the world for inspection.
-std::unique_ptr<AgentWorld> run_all(const kvm::KvmSystem& sys, const std::vector<host::AgentSpec>& specs) {
+std::unique_ptr<AgentWorld> run_all(const kvm::KvmSystem& sys, const std::vector<host::PartitionSpec>& specs) {
     auto w = std::make_unique<AgentWorld>(sys);
     for (const auto& s : specs) (void)w->add(s);
     w->runner.start();
@@ -145,7 +145,7 @@ TEST_F(Agents, EveryFaultModeFailsOnlyItsOwnPartition) {
     constexpr std::uint64_t kModes = 11;
     AgentWorld w(sys());
     for (std::uint64_t mode = 0; mode < kModes; ++mode) {
-        host::AgentSpec s = agent_spec("fault" + std::to_string(mode), RVM_AGENT_FAULT_ELF);
+        host::PartitionSpec s = agent_spec("fault" + std::to_string(mode), RVM_AGENT_FAULT_ELF);
         s.arg = mode;
         (void)w.add(s);
     }
@@ -208,7 +208,7 @@ TEST_F(Agents, MalformedImagesAreRefusedWithoutLeftovers) {
     const std::size_t live = w.kernel.state().partitions.live();
     const auto records = w.records().size();
     for (const auto& c : cases) {
-        host::AgentSpec s = agent_spec(c.what, RVM_AGENT_HELLO_ELF);
+        host::PartitionSpec s = agent_spec(c.what, RVM_AGENT_HELLO_ELF);
         s.elf = c.elf;
         const auto r = w.runner.add(s);
         ASSERT_FALSE(r.ok()) << c.what << " was accepted";
@@ -248,7 +248,7 @@ TEST_F(Agents, ImpossibleSizesAreRefusedWithoutLeftovers) {
     AgentWorld w(sys());
     const std::size_t live = w.kernel.state().partitions.live();
     for (const auto& c : cases) {
-        host::AgentSpec s = agent_spec(c.what, RVM_AGENT_HELLO_ELF);
+        host::PartitionSpec s = agent_spec(c.what, RVM_AGENT_HELLO_ELF);
         s.memory = c.memory;
         s.stack_size = c.stack;
         s.tasks = c.tasks;
@@ -261,7 +261,7 @@ TEST_F(Agents, ImpossibleSizesAreRefusedWithoutLeftovers) {
 }
 
 TEST_F(Agents, SixteenHelloPartitionsAllExitZero) {
-    std::vector<host::AgentSpec> specs;
+    std::vector<host::PartitionSpec> specs;
     for (int i = 0; i < 16; ++i) specs.push_back(agent_spec("hello" + std::to_string(i), RVM_AGENT_HELLO_ELF));
     auto w = run_all(sys(), specs);
     const auto reps = w->runner.reports();

@@ -11,8 +11,8 @@
 namespace rvm::test {
 namespace {
 
-host::AgentSpec node(const std::string& name, Role role, std::uint64_t n, bool blocking = false) {
-    host::AgentSpec s = edge_node(name, role, n, blocking);
+host::PartitionSpec node(const std::string& name, Role role, std::uint64_t n, bool blocking = false) {
+    host::PartitionSpec s = edge_node(name, role, n, blocking);
     s.wall_time_ns = 30'000'000'000;
     return s;
 }
@@ -103,7 +103,7 @@ TEST_F(Edges, ALyingSenderCannotCrashOrHangItsReceiver) {
         SCOPED_TRACE(blocking ? "blocking receiver" : "polling receiver");
         AgentWorld w(sys());
         const std::size_t liar = w.add(node("liar", kLiar, 7));
-        host::AgentSpec sink_spec = node("sink", kSink, 1'000'000, blocking);
+        host::PartitionSpec sink_spec = node("sink", kSink, 1'000'000, blocking);
         sink_spec.wall_time_ns = 5'000'000'000;
         const std::size_t sink = w.add(sink_spec);
         const std::size_t bystander = w.add(agent_spec("bystander", RVM_AGENT_HELLO_ELF));

@@ -18,9 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,6 +31,7 @@
 #include "backend/kvm/kvm_system.hpp"
 #include "host/posix/monotonic_clock.hpp"
 #include "host/runtime/agent_runner.hpp"
+#include "host/runtime/builder.hpp"
 #include "host/witness/sodium_hash.hpp"
 #include "nucleus/kernel.hpp"
 #include "support/log_number.hpp"
@@ -91,14 +90,15 @@ public:
 };
 
 [[nodiscard]] inline std::vector<std::uint8_t> read_agent(const char* path) {
-    std::ifstream in(path, std::ios::binary);
-    EXPECT_TRUE(in.good()) << "cannot read agent " << path;
-    return std::vector<std::uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    auto elf = host::read_agent_image(path);  // the builder's bounded read
+    EXPECT_TRUE(elf.ok()) << "cannot read agent " << path;
+    return elf.ok() ? std::move(elf.value()) : std::vector<std::uint8_t>{};
 }
 
-[[nodiscard]] inline host::AgentSpec agent_spec(std::string name, const char* path) {
-    host::AgentSpec s;
+[[nodiscard]] inline host::PartitionSpec agent_spec(std::string name, const char* path) {
+    host::PartitionSpec s;
     s.name = std::move(name);
+    s.agent_path = path;
     s.elf = read_agent(path);
     s.wall_time_ns = 20'000'000'000;  // a hung agent fails the test, not CTest's timeout
     return s;
@@ -121,9 +121,9 @@ enum Role : std::uint64_t {
 inline constexpr std::uint64_t kBlocking = 1ull << 40;
 
 // An agent_edge_node partition in `role` with count `n` (agent_spec's wall time).
-[[nodiscard]] inline host::AgentSpec edge_node(const std::string& name, Role role, std::uint64_t n,
-                                               bool blocking = false) {
-    host::AgentSpec s = agent_spec(name, RVM_AGENT_EDGE_NODE_ELF);
+[[nodiscard]] inline host::PartitionSpec edge_node(const std::string& name, Role role, std::uint64_t n,
+                                                   bool blocking = false) {
+    host::PartitionSpec s = agent_spec(name, RVM_AGENT_EDGE_NODE_ELF);
     s.arg = n | (std::uint64_t{role} << 32) | (blocking ? kBlocking : 0);
     return s;
 }
@@ -180,7 +180,7 @@ struct AgentWorld {
           }) {}
 
     // Adds a partition and expects success; returns its index.
-    std::size_t add(const host::AgentSpec& spec) {
+    std::size_t add(const host::PartitionSpec& spec) {
         const auto r = runner.add(spec);
         EXPECT_TRUE(r.ok()) << spec.name << ": " << (r.ok() ? std::string() : r.error());
         return r.ok() ? r.value() : 0;

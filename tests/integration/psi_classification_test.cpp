@@ -18,10 +18,10 @@ struct StormAndSpin {
 
 // A hypercall storm ("storm") and a compute loop ("spin"), in that order.
 StormAndSpin add_storm_and_spin(AgentWorld& w) {
-    host::AgentSpec storm = agent_spec("storm", RVM_AGENT_NULL_ELF);
+    host::PartitionSpec storm = agent_spec("storm", RVM_AGENT_NULL_ELF);
     storm.arg = 20'000;  // ~0.5 s of back-to-back hypercalls on PVM, far less on VT-x
     const std::size_t s = w.add(storm);
-    host::AgentSpec spin = agent_spec("spin", RVM_AGENT_SPIN_ELF);
+    host::PartitionSpec spin = agent_spec("spin", RVM_AGENT_SPIN_ELF);
     spin.wall_time_ns = 300'000'000;  // a pure compute loop with no exits but the host's own
     const std::size_t c = w.add(spin);
     return {s, c};

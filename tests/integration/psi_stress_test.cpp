@@ -43,7 +43,7 @@ void stress(const kvm::KvmSystem& sys, bool via_page) {
     AgentWorld w(sys);
     std::vector<std::size_t> idx;
     for (std::size_t i = 0; i < kPartitions; ++i) {
-        host::AgentSpec s = agent_spec("stress" + std::to_string(i), RVM_AGENT_PSI_STRESS_ELF);
+        host::PartitionSpec s = agent_spec("stress" + std::to_string(i), RVM_AGENT_PSI_STRESS_ELF);
         s.arg = kUpdates | (via_page ? kPageMode : 0);
         idx.push_back(w.add(s));
     }

@@ -17,8 +17,8 @@ constexpr std::uint64_t kJobs = 15;
 constexpr std::uint64_t kPeriodMs = 40;
 constexpr std::uint64_t kWorkK = 2000;  // ~3 ms of LCG iterations per job here
 
-host::AgentSpec periodic(bool declared) {
-    host::AgentSpec s = agent_spec("periodic", RVM_AGENT_PERIODIC_ELF);
+host::PartitionSpec periodic(bool declared) {
+    host::PartitionSpec s = agent_spec("periodic", RVM_AGENT_PERIODIC_ELF);
     s.arg = kJobs | (kPeriodMs << 16) | (kWorkK << 32);
     if (declared) {
         s.period_ns = kPeriodMs * 1'000'000;
@@ -29,8 +29,8 @@ host::AgentSpec periodic(bool declared) {
     return s;
 }
 
-host::AgentSpec hog(int i, std::uint64_t wall_ns) {
-    host::AgentSpec s = agent_spec("hog" + std::to_string(i), RVM_AGENT_SPIN_ELF);
+host::PartitionSpec hog(int i, std::uint64_t wall_ns) {
+    host::PartitionSpec s = agent_spec("hog" + std::to_string(i), RVM_AGENT_SPIN_ELF);
     s.wall_time_ns = wall_ns;
     return s;
 }

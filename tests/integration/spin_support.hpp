@@ -63,7 +63,7 @@ struct Spin {
 // Starts agent_spin and waits for its "counter at 0x..." line.
 inline void start_spin(const kvm::KvmSystem& sys, Spin& s, std::uint64_t wall_time_ns = 20'000'000'000) {
     s.w = std::make_unique<AgentWorld>(sys);
-    host::AgentSpec spec = agent_spec("spin", RVM_AGENT_SPIN_ELF);
+    host::PartitionSpec spec = agent_spec("spin", RVM_AGENT_SPIN_ELF);
     spec.wall_time_ns = wall_time_ns;
     s.index = s.w->add(spec);
     s.w->runner.start();

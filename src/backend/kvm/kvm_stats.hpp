@@ -20,6 +20,7 @@
 
 #include "backend/kvm/kvm_error.hpp"
 #include "backend/unique_fd.hpp"
+#include "nucleus/psi.hpp"
 #include "nucleus/result.hpp"
 
 namespace rvm::kvm {
@@ -42,19 +43,11 @@ inline constexpr std::size_t kVcpuStatCount = 9;
 // KVM's name of the counter ("exits", "io_exits", ...).
 [[nodiscard]] const char* stat_name(VcpuStat s);
 
-// One sample of a vCPU's counters (cumulative since the vCPU was created).
-// A counter whose bit is clear in present_mask is not offered by this host
-// and reads 0.
-struct VcpuCounters {
-    std::uint64_t exits = 0;
-    std::uint64_t io_exits = 0;
-    std::uint64_t mmio_exits = 0;
-    std::uint64_t irq_injections = 0;
-    std::uint64_t halt_exits = 0;
-    std::uint64_t insn_emulation = 0;
-    std::uint64_t signal_exits = 0;
-    std::uint64_t irq_exits = 0;
-    std::uint64_t request_irq_exits = 0;
+// One sample of a vCPU's counters (cumulative since the vCPU was created):
+// the nucleus's counter struct (nucleus/psi.hpp; hypercalls stays 0 here)
+// and which of them this host offers. A counter whose bit is clear in
+// present_mask is not offered and reads 0.
+struct VcpuCounters : PsiSample {
     std::uint32_t present_mask = 0;
 
     [[nodiscard]] bool has(VcpuStat s) const { return (present_mask & stat_bit(s)) != 0; }

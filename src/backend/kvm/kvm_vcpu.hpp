@@ -1,7 +1,8 @@
-// KvmVcpu: one vCPU (= one task), its kvm_run mapping, the CPL3 64-bit start
-// state of DESIGN.md section 4, the run loop's translation of KVM exits into
-// the neutral VcpuExit, the kick that stops it from another thread, and its
-// move into another VM (rehome).
+// KvmVcpu: one vCPU (= one task), its kvm_run mapping, the run loop's
+// translation of KVM exits into the neutral VcpuExit, the kick that stops it
+// from another thread, and its move into another VM (rehome). The start
+// state (DESIGN.md section 4) is in vcpu_start.cpp, the state rehome carries
+// in vcpu_state.cpp, the uapi layout workarounds in kvm_layout.hpp.
 #pragma once
 
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include "backend/mapping.hpp"
 #include "backend/vcpu.hpp"
 #include "backend/vcpu_exit.hpp"
+#include "backend/vm.hpp"
 
 struct kvm_run;
 
@@ -116,5 +118,6 @@ private:
 };
 
 static_assert(backend::Vcpu<KvmVcpu>);
+static_assert(backend::Vm<KvmVm>);
 
 }  // namespace rvm::kvm

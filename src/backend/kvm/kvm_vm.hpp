@@ -1,4 +1,5 @@
-// KvmVm: one KVM VM (= one partition's address space) and its memslots.
+// KvmVm: one KVM VM (a cell: one or more partitions' address spaces) and its
+// memslots.
 #pragma once
 
 #include <cstdint>
@@ -8,8 +9,14 @@
 
 namespace rvm::kvm {
 
+class KvmVcpu;
+
+// Satisfies backend::Vm (checked in kvm_vcpu.hpp, where KvmVcpu is complete).
 class KvmVm {
 public:
+    using Memory = GuestRam;
+    using VcpuType = KvmVcpu;
+
     [[nodiscard]] static Result<KvmVm, KvmError> create(const KvmSystem& sys);
 
     // Maps `ram` at guest-physical `gpa` in memslot `slot`. The RAM must
@@ -39,6 +46,8 @@ public:
     // How many vCPUs KVM lets this VM have (KVM_CAP_MAX_VCPUS, falling back
     // to KVM_CAP_NR_VCPUS, then to 4, as the KVM API documentation says).
     [[nodiscard]] std::uint32_t max_vcpus() const;
+    // KvmVcpu::create(*this, id): KVM refuses an id already used (EEXIST).
+    [[nodiscard]] Result<KvmVcpu, KvmError> create_vcpu(std::uint32_t id);
 
     [[nodiscard]] int fd() const { return fd_.get(); }
     [[nodiscard]] const KvmSystem& system() const { return *sys_; }

@@ -56,7 +56,9 @@ constexpr std::uint64_t kKiB = std::uint64_t{1} << 10;
 constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 constexpr std::uint64_t kGiB = std::uint64_t{1} << 30;
 constexpr std::uint64_t kPage = 4 * kKiB;
-constexpr std::uint64_t kMaxWallMs = 7ULL * 24 * 3600 * 1000;  // a week
+constexpr std::uint64_t kNsPerMs = 1'000'000;
+constexpr std::uint64_t kMinDurationMs = kSpecMinDurationNs / kNsPerMs;
+constexpr std::uint64_t kMaxDurationMs = kSpecMaxDurationNs / kNsPerMs;
 
 constexpr std::string_view kRootKeys[] = {"run", "partition", "edge"};
 constexpr std::string_view kEdgeKeys[] = {"from", "to", "capacity", "share"};
@@ -287,11 +289,19 @@ constexpr std::uint64_t kSizeScales[] = {kKiB, kMiB, kGiB};
 constexpr std::string_view kTimeUnits[] = {"ms", "s", "m"};
 constexpr std::uint64_t kTimeScales[] = {1, 1'000, 60'000};
 
+QuantityRule size_rule(std::uint64_t lo, std::uint64_t hi) {
+    return {
+        "an integer (bytes) or a string like \"16MiB\" (KiB, MiB, GiB)", kSizeUnits, kSizeScales, lo, hi, size_text};
+}
+
+// A size of any value: its bounds are validate()'s (partition sizes).
+Result<std::uint64_t, ManifestError> read_bytes(const Scope& s, std::string_view key, std::uint64_t fallback) {
+    return read_quantity(s, key, fallback, size_rule(0, UINT64_MAX));
+}
+
 Result<std::uint64_t, ManifestError> read_size(const Scope& s, std::string_view key, std::uint64_t fallback,
                                                std::uint64_t lo, std::uint64_t hi) {
-    const QuantityRule rule{
-        "an integer (bytes) or a string like \"16MiB\" (KiB, MiB, GiB)", kSizeUnits, kSizeScales, lo, hi, size_text};
-    auto v = read_quantity(s, key, fallback, rule);
+    auto v = read_quantity(s, key, fallback, size_rule(lo, hi));
     if (!v) return Fail{v.error()};
     if (v.value() % kPage != 0) {
         return fail(s.ctx, ManifestErrc::kBadValue, line_of(s.table.get(key)->source()),
@@ -305,8 +315,8 @@ Result<std::chrono::milliseconds, ManifestError> read_duration(const Scope& s, s
     const QuantityRule rule{"an integer (milliseconds) or a string like \"10s\" (ms, s, m)",
                             kTimeUnits,
                             kTimeScales,
-                            1,
-                            kMaxWallMs,
+                            kMinDurationMs,
+                            kMaxDurationMs,
                             [](std::uint64_t ms) { return duration_text(std::chrono::milliseconds(ms)); }};
     auto v = read_quantity(s, key, static_cast<std::uint64_t>(fallback.count()), rule);
     if (!v) return Fail{v.error()};
@@ -378,19 +388,29 @@ bool valid_name(std::string_view name) {
                        [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; });
 }
 
+// An integer count of any value: its bounds are validate()'s. Values beyond
+// 32 bits are clamped so that it refuses them; messages quote the manifest's.
+Result<std::uint32_t, ManifestError> read_count(const Scope& s, std::string_view key, std::uint32_t fallback) {
+    const toml::node* n = s.table.get(key);
+    if (n == nullptr) return fallback;
+    const auto* i = n->as_integer();
+    if (i == nullptr) return wrong_type(s, key, *n, "an integer");
+    return static_cast<std::uint32_t>(std::clamp<std::int64_t>(i->get(), 0, UINT32_MAX));
+}
+
 Result<void, ManifestError> read_limits(const Scope& s, const RunConfig& run, PartitionSpec& p) {
-    auto memory = read_size(s, "memory", p.memory_bytes, kMiB, kGiB);
+    auto memory = read_bytes(s, "memory", p.memory);
     if (!memory) return Fail{memory.error()};
-    p.memory_bytes = memory.value();
-    auto max_tasks = read_integer(s, "max_tasks", p.max_tasks, 1, 64);
+    p.memory = memory.value();
+    auto max_tasks = read_count(s, "max_tasks", p.max_tasks);
     if (!max_tasks) return Fail{max_tasks.error()};
-    p.max_tasks = static_cast<std::uint32_t>(max_tasks.value());
-    auto tasks = read_integer(s, "tasks", p.tasks, 1, max_tasks.value());
+    p.max_tasks = max_tasks.value();
+    auto tasks = read_count(s, "tasks", p.tasks);
     if (!tasks) return Fail{tasks.error()};
-    p.tasks = static_cast<std::uint32_t>(tasks.value());
-    auto stack = read_size(s, "stack", p.stack_bytes, kPage, 8 * kMiB);
+    p.tasks = tasks.value();
+    auto stack = read_bytes(s, "stack", p.stack_size);
     if (!stack) return Fail{stack.error()};
-    p.stack_bytes = stack.value();
+    p.stack_size = stack.value();
     auto wall = read_duration(s, "wall_time", run.wall_time);
     if (!wall) return Fail{wall.error()};
     if (wall.value() > run.wall_time) {
@@ -398,50 +418,76 @@ Result<void, ManifestError> read_limits(const Scope& s, const RunConfig& run, Pa
                     "'wall_time' in {} is {}; it must not exceed the run's wall_time ({})", s.label,
                     duration_text(wall.value()), duration_text(run.wall_time));
     }
-    p.wall_time = wall.value();
-    auto rate = read_integer(s, "log_rate", p.log_rate, 1, 100'000);
+    p.wall_time_ns = static_cast<std::uint64_t>(wall.value().count()) * kNsPerMs;  // <= a week: no overflow
+    auto rate = read_count(s, "log_rate", p.log_rate);
     if (!rate) return Fail{rate.error()};
-    p.log_rate = static_cast<std::uint32_t>(rate.value());
+    p.log_rate = rate.value();
     auto arg = read_integer(s, "arg", 0, 0, INT64_MAX);
     if (!arg) return Fail{arg.error()};
     p.arg = static_cast<std::uint64_t>(arg.value());
-
-    // Bounded above (8 MiB x 64 + 1 MiB), so this cannot overflow.
-    const std::uint64_t needed = p.stack_bytes * p.max_tasks + kManifestMemoryOverhead;
-    if (needed > p.memory_bytes) {
-        return fail(s.ctx, ManifestErrc::kImpossibleSizes, p.line,
-                    "impossible sizes in {}: stack {} x max_tasks {} + {} overhead = {}, more than memory {}", s.label,
-                    size_text(p.stack_bytes), p.max_tasks, size_text(kManifestMemoryOverhead), size_text(needed),
-                    size_text(p.memory_bytes));
-    }
     return {};
 }
 
 // period / deadline / budget / critical (the RVM scheduler's task parameters).
 Result<void, ManifestError> read_timing(const Scope& s, PartitionSpec& p) {
-    for (auto [key, out] :
-         {std::pair{"period", &p.period}, std::pair{"deadline", &p.deadline}, std::pair{"budget", &p.budget}}) {
+    for (auto [key, out] : {std::pair{"period", &p.period_ns}, std::pair{"deadline", &p.deadline_ns},
+                            std::pair{"budget", &p.budget_ns}}) {
         if (s.table.get(key) == nullptr) continue;
         auto v = read_duration(s, key, std::chrono::milliseconds(0));
         if (!v) return Fail{v.error()};
-        *out = v.value();
+        *out = static_cast<std::uint64_t>(v.value().count()) * kNsPerMs;
     }
     if (const toml::node* c = s.table.get("critical")) {
         const auto* b = c->as_boolean();
         if (b == nullptr) return wrong_type(s, "critical", *c, "a boolean");
         p.critical = b->get();
     }
-    const auto bad = [&](std::string_view why) {
-        return fail(s.ctx, ManifestErrc::kBadValue, p.line, "timing of {}: {}", s.label, why);
-    };
-    if (p.deadline.count() == 0 && (p.budget.count() != 0 || p.critical)) {
-        return bad("a budget or critical needs a deadline");
-    }
-    if (p.deadline.count() != 0 && (p.budget.count() == 0 || p.budget > p.deadline)) {
-        return bad("the budget must be between 1 ms and the deadline");
-    }
-    if (p.period.count() != 0 && p.deadline > p.period) return bad("the deadline must not exceed the period");
     return {};
+}
+
+std::string_view key_of(SpecField f) {
+    switch (f) {
+        case SpecField::kMemory: return "memory";
+        case SpecField::kMaxTasks: return "max_tasks";
+        case SpecField::kTasks: return "tasks";
+        case SpecField::kStack: return "stack";
+        case SpecField::kWallTime: return "wall_time";
+        case SpecField::kLogRate: return "log_rate";
+        case SpecField::kTiming: break;
+    }
+    return "";
+}
+
+// validate()'s refusal as the manifest says it: the key, its line, its value.
+Fail spec_failure(const Scope& s, const PartitionSpec& p, const SpecError& e) {
+    if (e.code == SpecErrc::kStacksDoNotFit) {
+        return fail(s.ctx, ManifestErrc::kImpossibleSizes, p.line,
+                    "impossible sizes in {}: stack {} x max_tasks {} = {} of stacks leaves no room for the image "
+                    "above {} in memory {}",
+                    s.label, size_text(p.stack_size), p.max_tasks, size_text(e.value), size_text(kSpecImageBase),
+                    size_text(p.memory));
+    }
+    if (e.field == SpecField::kTiming) {
+        return fail(s.ctx, ManifestErrc::kBadValue, p.line, "timing of {}: {}", s.label, timing_rule(e.code));
+    }
+    const std::string_view key = key_of(e.field);
+    const toml::node* n = s.table.get(key);
+    const std::uint32_t line = n != nullptr ? line_of(n->source()) : p.line;
+    const auto text = [&](std::uint64_t v) {
+        if (e.field == SpecField::kMemory || e.field == SpecField::kStack) return size_text(v);
+        if (e.field == SpecField::kWallTime) return duration_text(std::chrono::milliseconds(v / kNsPerMs));
+        return fmt::format("{}", v);
+    };
+    const std::string value = n != nullptr && n->as_integer() != nullptr && e.field != SpecField::kMemory &&
+                                      e.field != SpecField::kStack && e.field != SpecField::kWallTime
+                                  ? fmt::format("{}", n->as_integer()->get())
+                                  : text(e.value);
+    if (e.code == SpecErrc::kNotPageMultiple) {
+        return fail(s.ctx, ManifestErrc::kBadValue, line, "'{}' in {} is {}; it must be a multiple of 4KiB", key,
+                    s.label, value);
+    }
+    return fail(s.ctx, ManifestErrc::kBadValue, line, "'{}' in {} is {}; it must be {}..{}", key, s.label, value,
+                text(e.lo), text(e.hi));
 }
 
 Result<PartitionSpec, ManifestError> read_partition(const Context& ctx, const toml::node& n, std::size_t index,
@@ -473,7 +519,7 @@ Result<PartitionSpec, ManifestError> read_partition(const Context& ctx, const to
     if (!profile) return Fail{profile.error()};
     if (profile.value()) {
         if (*profile.value() == "kernel") {
-            p.kernel_profile = true;
+            p.profile = Profile::Kernel;
         } else if (*profile.value() != "agent") {
             return fail(ctx, ManifestErrc::kBadValue, line_of(t->get("profile")->source()),
                         "'profile' in {}: '{}' is neither \"agent\" (CPL3, the default) nor \"kernel\" (CPL0)", s.label,
@@ -482,6 +528,8 @@ Result<PartitionSpec, ManifestError> read_partition(const Context& ctx, const to
     }
     RVM_TRY_VOID(read_limits(s, run, p));
     RVM_TRY_VOID(read_timing(s, p));
+    const auto valid = validate(p);
+    if (!valid) return spec_failure(s, p, valid.error());
     return p;
 }
 

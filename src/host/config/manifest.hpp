@@ -1,7 +1,8 @@
 // Manifest: what `rvm run manifest.toml` starts (docs/manifest.md). Parsing
 // checks everything that can be known before a VM exists -- keys, types,
-// ranges, sizes that fit, agent files that can be read -- so that a bad
-// manifest fails with one message naming the file, line and key.
+// ranges and sizes that fit (validate(PartitionSpec)), agent files that can
+// be read -- so that a bad manifest fails with one message naming the file,
+// line and key.
 #pragma once
 
 #include <array>
@@ -13,18 +14,15 @@
 #include <vector>
 
 #include "abi/agent.h"
+#include "host/runtime/partition_spec.hpp"
+#include "nucleus/config.hpp"
 #include "nucleus/result.hpp"
 
 namespace rvm::host {
 
 inline constexpr std::size_t kManifestMaxBytes = std::size_t{1} << 20;
-inline constexpr std::size_t kManifestMaxPartitions = 64;
+inline constexpr std::size_t kManifestMaxPartitions = kMaxPartitions;  // the nucleus's partition table
 inline constexpr std::size_t kManifestMaxNameLength = 32;
-
-// What the partition needs beyond its task stacks: everything below the image
-// base (abi/agent.h: null guard, info page, TSS) plus at least 1 MiB for the
-// image and heap.
-inline constexpr std::uint64_t kManifestMemoryOverhead = RVM_IMAGE_MIN_VA + (std::uint64_t{1} << 20);
 
 struct RunConfig {
     std::chrono::milliseconds wall_time{30'000};
@@ -37,24 +35,6 @@ struct RunConfig {
     bool reshape = false;          // and apply its proposals to the running partitions
 };
 
-struct PartitionSpec {
-    std::string name;
-    std::string agent_path;  // resolved; a readable regular file at parse time
-    std::uint64_t memory_bytes = std::uint64_t{16} << 20;
-    std::uint32_t tasks = 1;
-    std::uint32_t max_tasks = 8;
-    std::uint64_t stack_bytes = std::uint64_t{64} << 10;
-    std::chrono::milliseconds wall_time{30'000};  // defaults to the run's
-    std::uint32_t log_rate = 100;                 // log hypercalls per second
-    std::uint64_t arg = 0;                        // start argument of the initial tasks (rdx)
-    bool kernel_profile = false;                  // profile = "kernel": CPL0 (default "agent": CPL3)
-    // For scheduler = "rvm": each task runs periodic jobs of `budget` CPU
-    // time due `deadline` after each release (0: none); critical = Reflex.
-    std::chrono::milliseconds period{0}, deadline{0}, budget{0};
-    bool critical = false;
-    std::uint32_t line = 0;  // where the partition is declared
-};
-
 // A CommEdge between two declared partitions ([[edge]]).
 struct EdgeSpec {
     std::size_t from = 0, to = 0;    // indices into Manifest::partitions
@@ -63,11 +43,11 @@ struct EdgeSpec {
     std::uint32_t line = 0;
 };
 
-inline constexpr std::size_t kManifestMaxEdges = 256;
+inline constexpr std::size_t kManifestMaxEdges = kMaxEdges;  // the nucleus's edge table
 
 struct Manifest {
     RunConfig run;
-    std::vector<PartitionSpec> partitions;  // in declaration order
+    std::vector<PartitionSpec> partitions;  // in declaration order, validated; elf empty (read by the builder)
     std::vector<EdgeSpec> edges;            // in declaration order (each end's edge k)
     std::string dir;                        // the manifest's directory
 };

@@ -27,21 +27,6 @@ std::uint8_t shift_for(std::uint64_t bytes) {
     return s;
 }
 
-Result<void, std::string> check_spec(const AgentSpec& s) {
-    if (s.memory < (1u << 20) || s.memory % kPage != 0 || s.memory > (1ull << 30)) {
-        return err(fmt::format("memory {} is not a multiple of 4 KiB between 1 MiB and 1 GiB", s.memory));
-    }
-    if (s.stack_size < kPage || s.stack_size % kPage != 0) return err(std::string("stack is not a multiple of 4 KiB"));
-    if (s.tasks == 0 || s.max_tasks == 0 || s.tasks > s.max_tasks || s.max_tasks > 255) {
-        return err(fmt::format("tasks {} / max_tasks {} out of range", s.tasks, s.max_tasks));
-    }
-    if (s.stack_size * s.max_tasks + RVM_IMAGE_MIN_VA >= s.memory) {
-        return err(fmt::format("{} stacks of {} bytes leave no room for the image in {} bytes", s.max_tasks,
-                               s.stack_size, s.memory));
-    }
-    return {};
-}
-
 // Maps the agent's address space (abi/agent.h) -- virtual addresses as the
 // ABI says, guest-physical at `base` + the same offset -- and records which
 // ranges a hypercall may read or write.
@@ -80,7 +65,7 @@ const char* outcome_name(Outcome o) {
     return "?";
 }
 
-AgentPartition::AgentPartition(AgentSpec s, PartitionId p, AgentLayout l, kvm::GuestRam r, std::shared_ptr<Cell> c)
+AgentPartition::AgentPartition(PartitionSpec s, PartitionId p, AgentLayout l, kvm::GuestRam r, std::shared_ptr<Cell> c)
     : spec(std::move(s)),
       id(p),
       layout(l),
@@ -142,10 +127,10 @@ void AgentPartition::release() {
 
 Result<std::unique_ptr<AgentPartition>, std::string> AgentPartition::create(NucleusGate& nucleus,
                                                                             const kvm::KvmSystem& sys,
-                                                                            const AgentSpec& spec,
+                                                                            const PartitionSpec& spec,
                                                                             std::uint64_t now_ns) {
-    const auto ok = check_spec(spec);
-    if (!ok) return err(ok.error());
+    const auto ok = validate(spec);
+    if (!ok) return err(describe(ok.error(), spec));
     const std::uint64_t stacks = spec.stack_size * spec.max_tasks;
     const auto img = kvm::parse_elf(spec.elf, kvm::ElfLimits{RVM_IMAGE_MIN_VA, spec.memory - stacks});
     if (!img) {

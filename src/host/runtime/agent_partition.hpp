@@ -21,32 +21,10 @@
 #include "host/runtime/agent_memory.hpp"
 #include "host/runtime/cell.hpp"
 #include "host/runtime/nucleus_gate.hpp"
+#include "host/runtime/partition_spec.hpp"
 #include "nucleus/kernel.hpp"
 
 namespace rvm::host {
-
-// Agent: CPL3 (native speed everywhere). Kernel: CPL0 with supervisor-only
-// pages, for guest kernels of the seed-001 ABI (CPUID leaf, Ψ MSRs); on PVM
-// its code is emulated (~1 µs per instruction, DESIGN.md 1).
-enum class Profile : std::uint8_t { Agent, Kernel };
-
-struct AgentSpec {
-    std::string name;
-    Profile profile = Profile::Agent;
-    std::vector<std::uint8_t> elf;  // the agent image (hostile input)
-    std::uint64_t memory = 16ull << 20;
-    std::uint64_t stack_size = 64ull << 10;
-    std::uint32_t tasks = 1;      // started at the ELF entry
-    std::uint32_t max_tasks = 8;  // nucleus quota, also the number of stacks
-    std::uint64_t wall_time_ns = 30'000'000'000;
-    std::uint32_t log_rate = 100;
-    std::uint64_t arg = 0;  // rdx of the initial tasks (the agent's start argument)
-    // For RVM's scheduler (AgentRunner::enable_scheduler), per task: a
-    // periodic job of budget_ns CPU time due deadline_ns after each release;
-    // critical selects Reflex (EDF). All 0: an ordinary (Flow) task.
-    std::uint64_t period_ns = 0, deadline_ns = 0, budget_ns = 0;
-    bool critical = false;
-};
 
 enum class Outcome : std::uint8_t { Running, Exited, Failed, TimedOut };
 [[nodiscard]] const char* outcome_name(Outcome o);
@@ -74,7 +52,7 @@ public:
     // Builds everything; on error nothing is left behind (nucleus partition destroyed).
     [[nodiscard]] static Result<std::unique_ptr<AgentPartition>, std::string> create(NucleusGate& nucleus,
                                                                                      const kvm::KvmSystem& sys,
-                                                                                     const AgentSpec& spec,
+                                                                                     const PartitionSpec& spec,
                                                                                      std::uint64_t now_ns);
     ~AgentPartition();
     AgentPartition(const AgentPartition&) = delete;
@@ -84,7 +62,7 @@ public:
     // registers. Does not start a thread.
     [[nodiscard]] Result<AgentTask*, std::string> add_task(TaskId id, std::uint64_t entry, std::uint64_t arg);
 
-    const AgentSpec spec;
+    const PartitionSpec spec;
     const PartitionId id;
     const AgentLayout layout;
 
@@ -155,7 +133,7 @@ private:
     bool held_ = false;
     std::uint32_t inside_ = 0;
 
-    AgentPartition(AgentSpec s, PartitionId p, AgentLayout l, kvm::GuestRam r, std::shared_ptr<Cell> c);
+    AgentPartition(PartitionSpec s, PartitionId p, AgentLayout l, kvm::GuestRam r, std::shared_ptr<Cell> c);
     std::uint64_t cr3_ = 0;
     std::uint32_t tss_limit_ = 0;
     std::unique_ptr<kvm::PageTableBuilder> pt_;  // kept: edge windows are mapped later

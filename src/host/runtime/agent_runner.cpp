@@ -22,7 +22,7 @@ AgentRunner::~AgentRunner() {
     parts_.clear();  // joins the threads
 }
 
-Result<std::size_t, std::string> AgentRunner::add(const AgentSpec& spec) {
+Result<std::size_t, std::string> AgentRunner::add(const PartitionSpec& spec) {
     auto p = AgentPartition::create(nucleus_, sys_, spec, clock_.now_ns());
     if (!p) return err(p.error());
     psi_.monitor().attach_partition(p.value()->id);

@@ -57,7 +57,7 @@ public:
     AgentRunner& operator=(const AgentRunner&) = delete;
 
     // Builds a partition; nothing runs until start(). Returns its index.
-    [[nodiscard]] Result<std::size_t, std::string> add(const AgentSpec& spec);
+    [[nodiscard]] Result<std::size_t, std::string> add(const PartitionSpec& spec);
     // Connects partition `from` (sender) to `to` (receiver) with a CommEdge
     // (EdgeHub::connect). Before start().
     [[nodiscard]] Result<EdgeId, std::string> connect(std::size_t from, std::size_t to, std::uint64_t capacity,
