@@ -3,8 +3,13 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <mutex>
 
@@ -16,6 +21,7 @@
 #include "host/posix/posix_io.hpp"
 #include "host/witness/sodium_hash.hpp"
 #include "host/runtime/stats_report.hpp"
+#include "host/witness/forward_secure.hpp"
 #include "host/witness/witness_file.hpp"
 
 namespace rvm::cli {
@@ -65,12 +71,70 @@ void print_summary(const std::vector<host::PartitionReport>& reports) {
     }
 }
 
+// --- witness log creation (docs/witness-format.md) -------------------------
+// Every run writes a witness log (INV-3): to `path`, or by default to
+// $XDG_STATE_HOME/rvm/rvm-<UTC time>-<pid>.witness, or ./rvm-<UTC time>-<pid>.witness
+// without XDG_STATE_HOME. Signed with the key of `signing_key` (`rvm keygen`)
+// or a fresh one; forward-secure sealed when `fss_state` is given.
+std::string default_witness_path() {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    (void)gmtime_r(&now, &utc);
+    char stamp[32] = {};
+    (void)std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+    const std::string name = fmt::format("rvm-{}-{}.witness", stamp, ::getpid());
+    const char* state = std::getenv("XDG_STATE_HOME");
+    if (state == nullptr || *state == '\0') return name;
+    const std::string dir = std::string(state) + "/rvm";
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return name;
+    return dir + "/" + name;
+}
+
+std::unique_ptr<host::WitnessFileWriter> create_witness_writer(const std::string& requested,
+                                                               const std::string& signing_key,
+                                                               const std::string& fss_state) {
+    const std::string path = requested.empty() ? default_witness_path() : requested;
+    auto keys = signing_key.empty() ? host::SigningKeyPair::generate() : host::SigningKeyPair::load(signing_key);
+    if (!keys) {
+        fmt::print(stderr, "rvm: cannot use signing key {}: {}\n", signing_key, host::describe(keys.error()));
+        return nullptr;
+    }
+    host::WitnessWriterOptions options;
+    if (!fss_state.empty()) {
+        auto state = host::FssSealingState::load(fss_state);
+        if (!state) {
+            fmt::print(stderr, "rvm: cannot use sealing state {}: {}\n", fss_state, host::describe(state.error()));
+            return nullptr;
+        }
+        options.forward_secure = std::make_unique<host::FssSealingState>(std::move(state.value()));
+    }
+    auto w = host::WitnessFileWriter::create(path, keys.value(), std::move(options));
+    if (!w) {
+        fmt::print(stderr, "rvm: cannot create witness log {}: {}\n", path, host::describe(w.error()));
+        return nullptr;
+    }
+    fmt::print("rvm: witness log {} ({}{})\n", path,
+               signing_key.empty() ? "ephemeral signing key; its public key is only in " + path + ".pub"
+                                   : "signed with " + signing_key,
+               fss_state.empty() ? "" : ", forward-secure sealed");
+    return std::move(w.value());
+}
+// --- end of witness log creation ---------------------------------------------
+
 }  // namespace
 
 RunCommand::RunCommand(CLI::App& app) {
     CLI::App* run = app.add_subcommand("run", "Start the agent partitions a TOML manifest describes on KVM");
     run->add_option("manifest", manifest_, "Manifest file (docs/manifest.md)")->required();
-    run->add_option("--witness", witness_, "Witness log to create (overrides the manifest's [run] witness)");
+    run->add_option("--witness", witness_,
+                    "Witness log to create (overrides the manifest's [run] witness); default "
+                    "$XDG_STATE_HOME/rvm/rvm-<UTC time>-<pid>.witness, or ./rvm-<UTC time>-<pid>.witness");
+    run->add_option("--signing-key", signing_key_,
+                    "Ed25519 secret key file from `rvm keygen` to seal the witness log with (default: a fresh key "
+                    "whose public half is written only to LOG.pub)");
+    run->add_option("--fss-state", fss_state_,
+                    "forward-secure sealing state (KEY.fss from `rvm keygen --forward-secure`); evolved and "
+                    "rewritten as epochs pass");
     run->add_option("--stats", stats_,
                     "Write the Ψ and exit statistics of every partition and vCPU as JSON to this new file "
                     "(read it with `rvm stats`)");
@@ -93,18 +157,9 @@ int RunCommand::run() const {
         fmt::print(stderr, "rvm: libsodium could not be initialized\n");
         return kExitUsage;
     }
-    std::unique_ptr<host::WitnessFileWriter> writer;
-    const std::string witness_path = witness_.empty() ? m.run.witness_path : witness_;
-    if (!witness_path.empty()) {
-        auto keys = host::SigningKeyPair::generate();
-        if (!keys) return kExitUsage;
-        auto w = host::WitnessFileWriter::create(witness_path, keys.value());
-        if (!w) {
-            fmt::print(stderr, "rvm: cannot create witness log {}: {}\n", witness_path, host::describe(w.error()));
-            return kExitUsage;
-        }
-        writer = std::move(w.value());
-    }
+    const std::string witness_path = !witness_.empty() ? witness_ : m.run.witness_path;
+    std::unique_ptr<host::WitnessFileWriter> writer = create_witness_writer(witness_path, signing_key_, fss_state_);
+    if (!writer) return kExitUsage;
     host::SodiumHash hash;
     host::MonotonicClock clock;
     WitnessLog log(hash, clock, host::random_mac_key(), writer.get());
