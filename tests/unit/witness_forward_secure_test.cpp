@@ -168,8 +168,10 @@ TEST_F(WitnessForwardSecureLog, WhoeverTakesTheHostLaterCannotRewriteEarlierEpoc
     const auto rb = verify(b);
     EXPECT_EQ(rb.fault.problem, host::WitnessProblem::kSealWrongEpoch) << host::describe(rb);
     EXPECT_EQ(rb.fault.index, 0u);
-    // (c) Shift every timestamp into their epoch so the records "belong" to it:
-    // still caught, the clock offset is bound into every seal they cannot redo.
+    // (c) The documented limit: replace the whole log by one whose every
+    // timestamp lies in their epoch or later, sealed with keys they can
+    // derive. It verifies, but its epoch range says it starts at E or later,
+    // after the theft, while the real log started in epoch 0.
     Bytes shifted = edited;
     for (std::uint64_t i = 0; i < 100; ++i) {
         WitnessRecord x = testing::get_record(shifted, i);
@@ -177,11 +179,18 @@ TEST_F(WitnessForwardSecureLog, WhoeverTakesTheHostLaterCannotRewriteEarlierEpoc
         testing::put_record(shifted, i, x);
     }
     testing::rechain_disclosed(shifted);
+    // Their chain: S_E, as stolen (derived here the verifier's way to evolve it).
+    auto attacker = host::FssKeyChain::from_seed(test_key().seed);
+    attacker.evolve_to(e);
+    ASSERT_EQ(attacker.epoch_key(), k_e);
     const Bytes c = testing::reseal(shifted, keys_, [&](std::uint64_t, host::WitnessSeal& s) {
-        s.epoch = e + s.epoch;
-        s.epoch_mac = host::seal_epoch_mac(k_e, s);
+        s.epoch += e;
+        attacker.evolve_to(s.epoch);
+        s.epoch_mac = host::seal_epoch_mac(attacker.epoch_key(), s);
     });
-    EXPECT_NE(verify(c).verdict(), host::WitnessVerdict::kComplete);
+    const auto rc = verify(c);
+    EXPECT_EQ(rc.verdict(), host::WitnessVerdict::kComplete) << host::describe(rc);
+    EXPECT_GE(rc.first_epoch, e);
     // The same rewrite checked with the public key alone passes: the
     // signing key is on the host. Forward security needs --fss-key.
     host::AuditOptions public_only;
