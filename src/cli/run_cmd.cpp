@@ -15,13 +15,13 @@
 
 #include "backend/kvm/kvm_system.hpp"
 #include "cli/witness_cmd.hpp"
-#include "host/runtime/agent_runner.hpp"
 #include "host/config/manifest.hpp"
 #include "host/posix/monotonic_clock.hpp"
 #include "host/posix/posix_io.hpp"
-#include "host/witness/sodium_hash.hpp"
+#include "host/runtime/agent_runner.hpp"
 #include "host/runtime/stats_report.hpp"
 #include "host/witness/forward_secure.hpp"
+#include "host/witness/sodium_hash.hpp"
 #include "host/witness/witness_file.hpp"
 
 namespace rvm::cli {

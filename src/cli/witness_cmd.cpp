@@ -59,8 +59,8 @@ std::string seal_json(std::uint64_t segment, std::uint64_t offset, const host::W
         R"("end":{},"forward_secure":{},"epoch":{},"clock_offset_ns":{},"prev_digest":"{}","digest":"{}",)"
         R"("disclosed_key":"{}","epoch_mac":"{}","signature":"{}"}})",
         segment, offset, s.segment, s.first_sequence, s.record_count, (s.flags & host::kSealEnd) != 0,
-        (s.flags & host::kSealForwardSecure) != 0, s.epoch, s.clock_offset_ns, to_hex(s.prev_digest),
-        to_hex(s.digest), to_hex(s.disclosed_key), to_hex(s.epoch_mac), to_hex(s.signature));
+        (s.flags & host::kSealForwardSecure) != 0, s.epoch, s.clock_offset_ns, to_hex(s.prev_digest), to_hex(s.digest),
+        to_hex(s.disclosed_key), to_hex(s.epoch_mac), to_hex(s.signature));
 }
 
 // Reads a regular file under the size limit or says why not (exit code 2).
@@ -188,7 +188,7 @@ int WitnessCommand::show() const {
                    host::describe_site(opened.error()), host::problem_text(opened.error().problem));
         const auto p = opened.error().problem;
         return p == host::WitnessProblem::kNotWitness || p == host::WitnessProblem::kBadVersion ? kExitUsage
-                                                                                               : kExitTampered;
+                                                                                                : kExitTampered;
     }
     const host::WitnessReader& r = opened.value();
     const std::string key = to_hex(r.header().public_key);

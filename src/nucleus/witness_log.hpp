@@ -83,9 +83,9 @@ private:
     WitnessSink* sink_;
     mutable SpinLock lock_;
     MacKey master_;
-    MacKey key_;                      // segment_key(master_, segment_)
-    std::uint64_t segment_ = 0;       // current segment
-    std::uint64_t segment_first_ = 0; // sequence of its first record
+    MacKey key_;                       // segment_key(master_, segment_)
+    std::uint64_t segment_ = 0;        // current segment
+    std::uint64_t segment_first_ = 0;  // sequence of its first record
     bool closed_ = false;
     WitnessHead head_;
 };

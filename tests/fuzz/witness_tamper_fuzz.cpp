@@ -49,7 +49,11 @@ void apply(Bytes& b, const std::uint8_t* op) {
         case 0:
             if (!b.empty()) b[static_cast<std::size_t>(pos)] ^= static_cast<std::uint8_t>(op[6] | 1);
             break;
-        case 1: b.erase(b.begin() + pos, b.begin() + pos + static_cast<std::ptrdiff_t>(std::min<std::size_t>(n, b.size() - static_cast<std::size_t>(pos)))); break;
+        case 1:
+            b.erase(b.begin() + pos, b.begin() + pos +
+                                         static_cast<std::ptrdiff_t>(
+                                             std::min<std::size_t>(n, b.size() - static_cast<std::size_t>(pos))));
+            break;
         case 2: b.insert(b.begin() + pos, std::min<std::uint32_t>(n, 4096), op[6]); break;
         case 3: b.resize(static_cast<std::size_t>(pos)); break;
         case 4:

@@ -113,7 +113,8 @@ TEST_F(WitnessAudit, EveryBitOfTheHeaderIsCaught) {
     EXPECT_EQ(audit(testing::flip(good(), 8)).fault.problem, WitnessProblem::kBadVersion);
     EXPECT_EQ(audit(testing::flip(good(), 12, 7)).fault.problem, WitnessProblem::kBadHeader);
     EXPECT_EQ(audit(testing::flip(good(), 29)).fault.problem, WitnessProblem::kBadHeader);
-    EXPECT_TRUE(fails_at(audit(testing::flip(good(), 40)), WitnessSite::kSeal, 0, WitnessProblem::kSealWrongPrevDigest));
+    EXPECT_TRUE(
+        fails_at(audit(testing::flip(good(), 40)), WitnessSite::kSeal, 0, WitnessProblem::kSealWrongPrevDigest));
     // An unsealed log has no seal to bind the header: its key must be the trusted one.
     const Bytes header_only = testing::truncate_to(good(), 64);
     EXPECT_EQ(audit(testing::flip(header_only, 40)).fault.problem, WitnessProblem::kHeaderKeyNotTrusted);

@@ -20,7 +20,6 @@ namespace {
 using testing::Bytes;
 using testing::TempDir;
 
-
 class WitnessFile : public ::testing::TestWithParam<std::uint64_t> {
 protected:
     void SetUp() override {
@@ -37,7 +36,8 @@ TEST_P(WitnessFile, RoundTripAuditsComplete) {
     ASSERT_TRUE(testing::write_log(path, n, keys_, testing::fixed_chain_key()));
     const Bytes bytes = testing::read_bytes(path);
     const std::uint64_t seals = n / 64 + 1;  // full segments, then the end marker (empty if n % 64 == 0)
-    EXPECT_EQ(bytes.size(), host::kWitnessHeaderBytes + n * host::kWitnessRecordBytes + seals * host::kWitnessSealBytes);
+    EXPECT_EQ(bytes.size(),
+              host::kWitnessHeaderBytes + n * host::kWitnessRecordBytes + seals * host::kWitnessSealBytes);
 
     host::AuditOptions trusted;
     trusted.trusted_key = keys_.public_key();
@@ -80,8 +80,8 @@ TEST_F(WitnessFile, FlushCadenceDoesNotChangeTheBytes) {
     for (const std::uint64_t every : {1u, 64u, 100u}) {
         testing::LogShape shape;
         shape.flush_every = every;
-        ASSERT_TRUE(testing::write_log(dir_.file("f" + std::to_string(every)), 150, keys_,
-                                       testing::fixed_chain_key(), shape));
+        ASSERT_TRUE(
+            testing::write_log(dir_.file("f" + std::to_string(every)), 150, keys_, testing::fixed_chain_key(), shape));
     }
     EXPECT_EQ(testing::read_bytes(dir_.file("f1")), testing::read_bytes(dir_.file("f64")));
     EXPECT_EQ(testing::read_bytes(dir_.file("f1")), testing::read_bytes(dir_.file("f100")));

@@ -153,9 +153,8 @@ TEST_F(WitnessForwardSecureLog, WhoeverTakesTheHostLaterCannotRewriteEarlierEpoc
     testing::put_record(edited, 3, r);
     testing::rechain_disclosed(edited);
     // (a) Keep each seal's epoch, MAC with the only key they have.
-    const Bytes a = testing::reseal(edited, keys_, [&](std::uint64_t, host::WitnessSeal& s) {
-        s.epoch_mac = host::seal_epoch_mac(k_e, s);
-    });
+    const Bytes a = testing::reseal(
+        edited, keys_, [&](std::uint64_t, host::WitnessSeal& s) { s.epoch_mac = host::seal_epoch_mac(k_e, s); });
     const auto ra = verify(a);
     EXPECT_EQ(ra.fault.problem, host::WitnessProblem::kSealBadEpochMac) << host::describe(ra);
     EXPECT_EQ(ra.fault.index, 0u);

@@ -56,7 +56,9 @@ bool fss_epoch_of(const FssParams& p, std::uint64_t realtime_ns, std::uint64_t& 
     return true;
 }
 
-FssKeyChain FssKeyChain::from_seed(const FssSecret& verify_seed) { return FssKeyChain(kdf(verify_seed, "rvm-fss-state-0"), 0); }
+FssKeyChain FssKeyChain::from_seed(const FssSecret& verify_seed) {
+    return FssKeyChain(kdf(verify_seed, "rvm-fss-state-0"), 0);
+}
 
 FssKeyChain::FssKeyChain(FssKeyChain&& other) noexcept : state_(other.state_), epoch_(other.epoch_) {
     sodium_memzero(other.state_.data(), other.state_.size());

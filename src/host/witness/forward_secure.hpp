@@ -23,8 +23,8 @@ struct FssParams {
     std::uint64_t interval_ns = 0;  // length of one epoch
     friend bool operator==(const FssParams&, const FssParams&) = default;
 };
-inline constexpr std::uint64_t kFssMinIntervalNs = 10'000'000;              // 10 ms
-inline constexpr std::uint64_t kFssDefaultIntervalNs = 900'000'000'000;     // 15 minutes
+inline constexpr std::uint64_t kFssMinIntervalNs = 10'000'000;           // 10 ms
+inline constexpr std::uint64_t kFssDefaultIntervalNs = 900'000'000'000;  // 15 minutes
 // The verifier derives S_e by e steps; it refuses epochs beyond this many.
 inline constexpr std::uint64_t kFssMaxEpoch = std::uint64_t{1} << 32;
 

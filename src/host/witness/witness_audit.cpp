@@ -270,24 +270,24 @@ std::string describe(const AuditReport& report) {
         line = fmt::format("COMPLETE: {} records in {} sealed segments, closed with the end marker", report.records,
                            report.sealed_segments);
     } else {
-        line = fmt::format("UNFINISHED: {} records in {} sealed segments verify; no end marker (the log was not "
-                           "closed: still open, killed, or truncated)",
-                           report.sealed_records, report.sealed_segments);
+        line = fmt::format(
+            "UNFINISHED: {} records in {} sealed segments verify; no end marker (the log was not "
+            "closed: still open, killed, or truncated)",
+            report.sealed_records, report.sealed_segments);
         if (report.tail_records > 0 || report.partial_bytes > 0) {
             line += fmt::format("; {} trailing records{} after the last seal are unauthenticated", report.tail_records,
-                                report.partial_bytes > 0 ? fmt::format(" and a cut-off entry of {} bytes",
-                                                                       report.partial_bytes)
-                                                         : std::string());
+                                report.partial_bytes > 0
+                                    ? fmt::format(" and a cut-off entry of {} bytes", report.partial_bytes)
+                                    : std::string());
             if (report.tail_hashes_checked) line += " (their hashes verify under the chain master key)";
         }
     }
     line += report.authenticity_verified ? "; seals signed by the trusted key"
                                          : "; AUTHENTICITY UNVERIFIED (checked against the key inside the file)";
     if (report.forward_secure && report.sealed_segments > 0) {
-        line += report.epochs_verified
-                    ? fmt::format("; forward-secure seals verified, epochs {}..{}", report.first_epoch,
-                                  report.last_epoch)
-                    : std::string("; forward-secure MACs NOT checked (no verification key given)");
+        line += report.epochs_verified ? fmt::format("; forward-secure seals verified, epochs {}..{}",
+                                                     report.first_epoch, report.last_epoch)
+                                       : std::string("; forward-secure MACs NOT checked (no verification key given)");
     }
     return line;
 }

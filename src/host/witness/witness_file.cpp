@@ -61,13 +61,12 @@ Result<std::unique_ptr<WitnessFileWriter>, IoError> WitnessFileWriter::create(co
     if (auto p = save_public_key(path + ".pub", keys.public_key()); !p) return undo(p.error());
     if (auto d = sync_parent_dir(path); !d) return undo(d.error());
     options.capacity_records = std::max<std::size_t>(options.capacity_records, 64);
-    return std::unique_ptr<WitnessFileWriter>(new WitnessFileWriter(std::move(fd.value()), keys.clone(),
-                                                                    std::move(options), clock, offset,
-                                                                    head_digest(header)));
+    return std::unique_ptr<WitnessFileWriter>(new WitnessFileWriter(
+        std::move(fd.value()), keys.clone(), std::move(options), clock, offset, head_digest(header)));
 }
 
-WitnessFileWriter::WitnessFileWriter(UniqueFd fd, SigningKeyPair keys, WitnessWriterOptions options,
-                                     const Clock& clock, std::int64_t offset, const SealDigest& head)
+WitnessFileWriter::WitnessFileWriter(UniqueFd fd, SigningKeyPair keys, WitnessWriterOptions options, const Clock& clock,
+                                     std::int64_t offset, const SealDigest& head)
     : fd_(std::move(fd)),
       keys_(std::move(keys)),
       options_(std::move(options)),
@@ -124,10 +123,9 @@ void WitnessFileWriter::segment_ended(const WitnessSegmentEnd& end) {
         {
             SpinGuard guard(lock_);
             if (sink_failed_ || failed()) return;
-            const bool in_order = !log_closed_ && end.segment == next_segment_ &&
-                                  end.first_sequence == segment_first_ &&
-                                  end.first_sequence + end.record_count == next_sequence_ &&
-                                  (end.record_count > 0 || end.last);
+            const bool in_order =
+                !log_closed_ && end.segment == next_segment_ && end.first_sequence == segment_first_ &&
+                end.first_sequence + end.record_count == next_sequence_ && (end.record_count > 0 || end.last);
             if (!in_order) return fail_sink(IoErrc::kOutOfOrder);
             if (active_.seal_count < active_.seals.size()) {
                 active_.seals[active_.seal_count++] = PendingSeal{end, active_.record_count};

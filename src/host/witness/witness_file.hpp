@@ -54,7 +54,7 @@ struct WitnessWriterOptions {
 struct WitnessWriterStats {
     std::uint64_t records = 0;  // written to the file
     std::uint64_t seals = 0;
-    std::uint64_t waits = 0;    // appends that had to write a full buffer first
+    std::uint64_t waits = 0;  // appends that had to write a full buffer first
 };
 
 class WitnessFileWriter final : public WitnessSink {
@@ -133,9 +133,9 @@ private:
     bool sink_failed_ = false;
     IoError sink_error_{};
     std::atomic<bool> wants_flush_{false};
-    std::atomic<bool> unsealed_{false};            // the open segment holds records
-    std::atomic<std::uint64_t> unsealed_since_{0}; // timestamp of its first record
-    std::atomic<std::uint64_t> fss_epoch_{0};      // epoch of the sealing state
+    std::atomic<bool> unsealed_{false};             // the open segment holds records
+    std::atomic<std::uint64_t> unsealed_since_{0};  // timestamp of its first record
+    std::atomic<std::uint64_t> fss_epoch_{0};       // epoch of the sealing state
     std::atomic<std::uint64_t> waits_{0};
 
     mutable std::mutex flush_mutex_;  // serializes writes; guards everything below

@@ -73,7 +73,8 @@ const char* problem_text(WitnessProblem p) {
         case WitnessProblem::kTruncatedHeader: return "truncated inside the header";
         case WitnessProblem::kBadHeader: return "header field has an unexpected value";
         case WitnessProblem::kHeaderKeyNotTrusted: return "public key in the header is not the trusted key";
-        case WitnessProblem::kNotForwardSecure: return "the log is not forward-secure sealed, but a verification key was given";
+        case WitnessProblem::kNotForwardSecure:
+            return "the log is not forward-secure sealed, but a verification key was given";
         case WitnessProblem::kSequenceMismatch: return "sequence mismatch (record deleted, inserted or moved)";
         case WitnessProblem::kUnknownKind: return "unknown record kind";
         case WitnessProblem::kReservedNonZero: return "reserved bytes are not zero";

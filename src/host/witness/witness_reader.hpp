@@ -26,11 +26,11 @@ struct WitnessFault {
 // One segment as it stands in the file: its records, then its seal (unless
 // it is the unsealed tail, always the last).
 struct SegmentView {
-    std::uint64_t first_record = 0;    // index of its first record
+    std::uint64_t first_record = 0;  // index of its first record
     std::uint64_t record_count = 0;
     std::uint64_t records_offset = 0;  // byte offset of its first record
     bool sealed = false;
-    std::uint64_t seal_offset = 0;     // when sealed
+    std::uint64_t seal_offset = 0;  // when sealed
 };
 
 class WitnessReader {
@@ -74,6 +74,6 @@ private:
 // device is refused before it is read: kOpen with EINVAL), whose size is
 // checked against `max_bytes` first; the read itself stops at the limit too.
 [[nodiscard]] Result<std::vector<std::uint8_t>, IoError> read_regular_file(const std::string& path,
-                                                                         std::uint64_t max_bytes);
+                                                                           std::uint64_t max_bytes);
 
 }  // namespace rvm::host
