@@ -15,13 +15,13 @@
 
 #include "backend/kvm/kvm_system.hpp"
 #include "cli/witness_cmd.hpp"
+#include "host/runtime/agent_runner.hpp"
 #include "host/config/manifest.hpp"
 #include "host/posix/monotonic_clock.hpp"
 #include "host/posix/posix_io.hpp"
-#include "host/runtime/agent_runner.hpp"
+#include "host/witness/sodium_hash.hpp"
 #include "host/runtime/stats_report.hpp"
 #include "host/witness/forward_secure.hpp"
-#include "host/witness/sodium_hash.hpp"
 #include "host/witness/witness_file.hpp"
 
 namespace rvm::cli {
@@ -72,9 +72,9 @@ void print_summary(const std::vector<host::PartitionReport>& reports) {
 }
 
 // --- witness log creation (docs/witness-format.md) -------------------------
-// Every run writes a witness log (INV-3): to `path`, or by default to
-// $XDG_STATE_HOME/rvm/rvm-<UTC time>-<pid>.witness, or ./rvm-<UTC time>-<pid>.witness
-// without XDG_STATE_HOME. Signed with the key of `signing_key` (`rvm keygen`)
+// Every run writes a witness log (INV-3): to --witness, the manifest's [run]
+// witness, or by default $XDG_STATE_HOME/rvm/rvm-<UTC time>-<pid>.witness, or
+// ./rvm-<UTC time>-<pid>.witness without XDG_STATE_HOME. Signed with the key of `signing_key` (`rvm keygen`)
 // or a fresh one; forward-secure sealed when `fss_state` is given.
 std::string default_witness_path() {
     const std::time_t now = std::time(nullptr);
@@ -90,10 +90,9 @@ std::string default_witness_path() {
     return dir + "/" + name;
 }
 
-std::unique_ptr<host::WitnessFileWriter> create_witness_writer(const std::string& requested,
+std::unique_ptr<host::WitnessFileWriter> create_witness_writer(const std::string& path,
                                                                const std::string& signing_key,
                                                                const std::string& fss_state) {
-    const std::string path = requested.empty() ? default_witness_path() : requested;
     auto keys = signing_key.empty() ? host::SigningKeyPair::generate() : host::SigningKeyPair::load(signing_key);
     if (!keys) {
         fmt::print(stderr, "rvm: cannot use signing key {}: {}\n", signing_key, host::describe(keys.error()));
@@ -157,7 +156,9 @@ int RunCommand::run() const {
         fmt::print(stderr, "rvm: libsodium could not be initialized\n");
         return kExitUsage;
     }
-    const std::string witness_path = !witness_.empty() ? witness_ : m.run.witness_path;
+    const std::string witness_path = !witness_.empty()              ? witness_
+                                     : !m.run.witness_path.empty() ? m.run.witness_path
+                                                                   : default_witness_path();
     std::unique_ptr<host::WitnessFileWriter> writer = create_witness_writer(witness_path, signing_key_, fss_state_);
     if (!writer) return kExitUsage;
     host::SodiumHash hash;

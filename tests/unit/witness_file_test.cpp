@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <csignal>
 
 #include <atomic>
@@ -282,6 +283,11 @@ TEST(WitnessKeys, SaveLoadRoundTripAndRefusals) {
         EXPECT_FALSE(host::SigningKeyPair::load(p).ok()) << text;
     }
     EXPECT_EQ(host::load_public_key(dir.file("missing")).error().code, host::IoErrc::kOpen);
+    // A secret others may read is refused.
+    ASSERT_EQ(::chmod(dir.file("secret").c_str(), 0640), 0);
+    const auto open_key = host::SigningKeyPair::load(dir.file("secret"));
+    ASSERT_FALSE(open_key.ok());
+    EXPECT_EQ(open_key.error().sys_errno, EACCES);
 }
 
 TEST(WitnessReaderTest, IndexesSegmentsAndCutOffEntries) {

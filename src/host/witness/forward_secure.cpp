@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "host/witness/signing_key.hpp"
+#include "host/witness/witness_reader.hpp"
 
 namespace rvm::host {
 
@@ -95,7 +96,8 @@ std::array<std::uint8_t, 32> fss_mac(const FssSecret& epoch_key, std::span<const
 }
 
 Result<FssVerifyKey, IoError> load_fss_verify_key(const std::string& path) {
-    auto bytes = read_file(path, 512);
+    RVM_TRY_VOID(require_private(path));
+    auto bytes = read_regular_file(path, 512);
     if (!bytes) return err(bytes.error());
     std::string text(bytes.value().begin(), bytes.value().end());
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
@@ -143,7 +145,8 @@ Result<FssSealingState, IoError> FssSealingState::create(const std::string& path
 }
 
 Result<FssSealingState, IoError> FssSealingState::load(const std::string& path) {
-    auto bytes = read_file(path, kStateBytes);
+    RVM_TRY_VOID(require_private(path));
+    auto bytes = read_regular_file(path, kStateBytes);
     if (!bytes) return err(bytes.error());
     std::vector<std::uint8_t>& b = bytes.value();
     const bool ok = b.size() == kStateBytes && get<std::array<std::uint8_t, 8>>(b, 0) == kStateMagic &&
