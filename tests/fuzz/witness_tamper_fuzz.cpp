@@ -42,8 +42,9 @@ const Subject& subject() {
 std::size_t at(std::size_t size, std::uint32_t x) { return size == 0 ? 0 : x % size; }
 
 void apply(Bytes& b, const std::uint8_t* op) {
-    const std::uint32_t a = op[1] | (op[2] << 8) | (op[3] << 16);
-    const std::uint32_t n = op[4] | (op[5] << 8);
+    const auto u = [op](int i) { return static_cast<std::uint32_t>(op[i]); };
+    const std::uint32_t a = u(1) | (u(2) << 8) | (u(3) << 16);
+    const std::uint32_t n = u(4) | (u(5) << 8);
     const auto pos = static_cast<std::ptrdiff_t>(at(b.size(), a));
     switch (op[0] % 6) {
         case 0:
@@ -60,7 +61,7 @@ void apply(Bytes& b, const std::uint8_t* op) {
         case 5: {
             if (b.size() < 64) break;
             const std::size_t x = at(b.size() - 63, a);
-            const std::size_t y = at(b.size() - 63, n | (op[7] << 16));
+            const std::size_t y = at(b.size() - 63, n | (u(7) << 16));
             if (op[0] % 6 == 4 && (x + 64 <= y || y + 64 <= x)) {
                 std::swap_ranges(b.begin() + static_cast<std::ptrdiff_t>(x),
                                  b.begin() + static_cast<std::ptrdiff_t>(x + 64),
