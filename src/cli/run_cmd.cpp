@@ -82,7 +82,7 @@ std::string default_witness_path() {
     (void)gmtime_r(&now, &utc);
     char stamp[32] = {};
     (void)std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
-    const std::string name = fmt::format("rvm-{}-{}.witness", stamp, ::getpid());
+    std::string name = fmt::format("rvm-{}-{}.witness", stamp, ::getpid());
     const char* state = std::getenv("XDG_STATE_HOME");
     if (state == nullptr || *state == '\0') return name;
     const std::string dir = std::string(state) + "/rvm";
