@@ -85,13 +85,15 @@ std::string default_witness_path() {
     std::string name = fmt::format("rvm-{}-{}.witness", stamp, ::getpid());
     const char* state = std::getenv("XDG_STATE_HOME");
     if (state == nullptr || *state == '\0') return name;
+    // XDG: create the state directory (and $XDG_STATE_HOME itself) 0700 if missing.
     const std::string dir = std::string(state) + "/rvm";
-    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return name;
+    for (const std::string& d : {std::string(state), dir}) {
+        if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) return name;
+    }
     return dir + "/" + name;
 }
 
-std::unique_ptr<host::WitnessFileWriter> create_witness_writer(const std::string& path,
-                                                               const std::string& signing_key,
+std::unique_ptr<host::WitnessFileWriter> create_witness_writer(const std::string& path, const std::string& signing_key,
                                                                const std::string& fss_state) {
     auto keys = signing_key.empty() ? host::SigningKeyPair::generate() : host::SigningKeyPair::load(signing_key);
     if (!keys) {
@@ -156,7 +158,7 @@ int RunCommand::run() const {
         fmt::print(stderr, "rvm: libsodium could not be initialized\n");
         return kExitUsage;
     }
-    const std::string witness_path = !witness_.empty()              ? witness_
+    const std::string witness_path = !witness_.empty()             ? witness_
                                      : !m.run.witness_path.empty() ? m.run.witness_path
                                                                    : default_witness_path();
     std::unique_ptr<host::WitnessFileWriter> writer = create_witness_writer(witness_path, signing_key_, fss_state_);
