@@ -282,8 +282,12 @@ std::string describe(const AuditReport& report) {
             if (report.tail_hashes_checked) line += " (their hashes verify under the chain master key)";
         }
     }
-    line += report.authenticity_verified ? "; seals signed by the trusted key"
-                                         : "; AUTHENTICITY UNVERIFIED (checked against the key inside the file)";
+    if (report.sealed_segments == 0) {
+        line += "; no seal: nothing in the file is authenticated";
+    } else {
+        line += report.authenticity_verified ? "; seals signed by the trusted key"
+                                             : "; AUTHENTICITY UNVERIFIED (checked against the key inside the file)";
+    }
     if (report.forward_secure && report.sealed_segments > 0) {
         line += report.epochs_verified ? fmt::format("; forward-secure seals verified, epochs {}..{}",
                                                      report.first_epoch, report.last_epoch)
