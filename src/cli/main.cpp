@@ -17,7 +17,7 @@ int run(int argc, char** argv) {
                                           std::to_string(RVM_ABI_VERSION_MINOR) + ")");
     app.require_subcommand(1);
     app.footer(
-        "Exit status: 0 success; 1 a partition failed or timed out, or the witness log could not be written (run), "
+        "Exit status: 0 success; 1 a partition failed or timed out (run), "
         "or a witness log is tampered (witness verify); 2 bad arguments, bad manifest, unreadable file, not a "
         "witness file, or KVM unusable; 3 a witness log is unfinished: no end marker (witness verify).\n"
         "Docs: README.md, docs/abi.md (guest ABI), docs/manifest.md, docs/witness-format.md.");
