@@ -17,12 +17,14 @@ int run(int argc, char** argv) {
                                           std::to_string(RVM_ABI_VERSION_MINOR) + ")");
     app.require_subcommand(1);
     app.footer(
-        "Exit status: 0 success; 1 a partition failed or timed out (run), or a witness log is tampered "
-        "(witness verify); 2 bad arguments, bad manifest, unreadable file, or KVM unusable.\n"
+        "Exit status: 0 success; 1 a partition failed or timed out (run), "
+        "or a witness log is tampered (witness verify); 2 bad arguments, bad manifest, unreadable file, not a "
+        "witness file, or KVM unusable; 3 a witness log is unfinished: no end marker (witness verify).\n"
         "Docs: README.md, docs/abi.md (guest ABI), docs/manifest.md, docs/witness-format.md.");
     rvm::cli::WitnessCommand witness(app);
     rvm::cli::RunCommand run_cmd(app);
     rvm::cli::StatsCommand stats_cmd(app);
+    rvm::cli::KeygenCommand keygen(app);
 
     rvm::host::DemoOptions demo_options;
     int demo_exit = 0;
@@ -43,6 +45,7 @@ int run(int argc, char** argv) {
     if (demo->parsed()) return demo_exit;
     if (app.got_subcommand("run")) return run_cmd.exit_code();
     if (app.got_subcommand("stats")) return stats_cmd.exit_code();
+    if (app.got_subcommand("keygen")) return keygen.exit_code();
     return witness.exit_code();
 }
 

@@ -2,8 +2,17 @@
 
 #include <fmt/core.h>
 
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <csignal>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <mutex>
 
@@ -15,6 +24,7 @@
 #include "host/runtime/agent_runner.hpp"
 #include "host/runtime/builder.hpp"
 #include "host/runtime/stats_report.hpp"
+#include "host/witness/forward_secure.hpp"
 #include "host/witness/sodium_hash.hpp"
 #include "host/witness/witness_file.hpp"
 
@@ -44,12 +54,103 @@ void print_summary(const std::vector<host::PartitionReport>& reports) {
     }
 }
 
+// --- witness log creation (docs/witness-format.md) -------------------------
+// Every run writes a witness log (INV-3): to --witness, the manifest's [run]
+// witness, or by default $XDG_STATE_HOME/rvm/rvm-<UTC time>-<pid>.witness, or
+// ./rvm-<UTC time>-<pid>.witness without XDG_STATE_HOME. Signed with the key of `signing_key` (`rvm keygen`)
+// or a fresh one; forward-secure sealed when `fss_state` is given.
+std::string default_witness_path() {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    (void)gmtime_r(&now, &utc);
+    char stamp[32] = {};
+    (void)std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &utc);
+    std::string name = fmt::format("rvm-{}-{}.witness", stamp, ::getpid());
+    const char* state = std::getenv("XDG_STATE_HOME");
+    if (state == nullptr || *state == '\0') return name;
+    // XDG: create the state directory (and $XDG_STATE_HOME itself) 0700 if missing.
+    const std::string dir = std::string(state) + "/rvm";
+    for (const std::string& d : {std::string(state), dir}) {
+        if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) return name;
+    }
+    return dir + "/" + name;
+}
+
+std::unique_ptr<host::WitnessFileWriter> create_witness_writer(const std::string& path, const std::string& signing_key,
+                                                               const std::string& fss_state) {
+    auto keys = signing_key.empty() ? host::SigningKeyPair::generate() : host::SigningKeyPair::load(signing_key);
+    if (!keys) {
+        fmt::print(stderr, "rvm: cannot use signing key {}: {}\n", signing_key, host::describe(keys.error()));
+        return nullptr;
+    }
+    host::WitnessWriterOptions options;
+    if (!fss_state.empty()) {
+        auto state = host::FssSealingState::load(fss_state);
+        if (!state) {
+            fmt::print(stderr, "rvm: cannot use sealing state {}: {}\n", fss_state, host::describe(state.error()));
+            return nullptr;
+        }
+        options.forward_secure = std::make_unique<host::FssSealingState>(std::move(state.value()));
+    }
+    auto w = host::WitnessFileWriter::create(path, keys.value(), std::move(options));
+    if (!w) {
+        fmt::print(stderr, "rvm: cannot create witness log {}: {}\n", path, host::describe(w.error()));
+        return nullptr;
+    }
+    fmt::print("rvm: witness log {} ({}{})\n", path,
+               signing_key.empty() ? "ephemeral signing key; its public key is only in " + path + ".pub"
+                                   : "signed with " + signing_key,
+               fss_state.empty() ? "" : ", forward-secure sealed");
+    return std::move(w.value());
+}
+// --- end of witness log creation ---------------------------------------------
+
+std::atomic<int> g_stop_signal{0};
+
+// The first signal asks for an orderly stop; a second one ends the process.
+extern "C" void on_stop_signal(int sig) {
+    g_stop_signal.store(sig);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    (void)sigaction(sig, &dfl, nullptr);
+}
+
+// Installs the stop handlers and blocks the signals in the calling thread, so
+// that the threads it starts (task threads, the scheduler) inherit the mask;
+// unblock() then lets the supervisor alone take them.
+class StopSignals {
+public:
+    StopSignals() {
+        sigemptyset(&set_);
+        for (const int s : {SIGINT, SIGTERM, SIGHUP}) {
+            sigaddset(&set_, s);
+            struct sigaction sa {};
+            sa.sa_handler = on_stop_signal;
+            sigemptyset(&sa.sa_mask);
+            (void)sigaction(s, &sa, nullptr);
+        }
+        (void)pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    }
+    void unblock() const { (void)pthread_sigmask(SIG_UNBLOCK, &set_, nullptr); }
+
+private:
+    sigset_t set_{};
+};
+
 }  // namespace
 
 RunCommand::RunCommand(CLI::App& app) {
     CLI::App* run = app.add_subcommand("run", "Start the agent partitions a TOML manifest describes on KVM");
     run->add_option("manifest", manifest_, "Manifest file (docs/manifest.md)")->required();
-    run->add_option("--witness", witness_, "Witness log to create (overrides the manifest's [run] witness)");
+    run->add_option("--witness", witness_,
+                    "Witness log to create (overrides the manifest's [run] witness); default "
+                    "$XDG_STATE_HOME/rvm/rvm-<UTC time>-<pid>.witness, or ./rvm-<UTC time>-<pid>.witness");
+    run->add_option("--signing-key", signing_key_,
+                    "Ed25519 secret key file from `rvm keygen` to seal the witness log with (default: a fresh key "
+                    "whose public half is written only to LOG.pub)");
+    run->add_option("--fss-state", fss_state_,
+                    "forward-secure sealing state (KEY.fss from `rvm keygen --forward-secure`); evolved and "
+                    "rewritten as epochs pass");
     run->add_option("--stats", stats_,
                     "Write the Ψ and exit statistics of every partition and vCPU as JSON to this new file "
                     "(read it with `rvm stats`)");
@@ -67,6 +168,11 @@ int RunCommand::run() const {
         return kExitUsage;
     }
     const host::Manifest& m = manifest.value();
+    // Checked before anything runs: the statistics file must be new.
+    if (struct stat st{}; !stats_.empty() && ::lstat(stats_.c_str(), &st) == 0) {
+        fmt::print(stderr, "rvm: --stats {}: the file exists (rvm writes a new file only)\n", stats_);
+        return kExitUsage;
+    }
     const auto kvm = kvm::KvmSystem::open();
     if (!kvm) {
         fmt::print(stderr, "rvm: cannot use KVM: {}\n", kvm::describe(kvm.error()));
@@ -76,18 +182,11 @@ int RunCommand::run() const {
         fmt::print(stderr, "rvm: libsodium could not be initialized\n");
         return kExitUsage;
     }
-    std::unique_ptr<host::WitnessFileWriter> writer;
-    const std::string witness_path = witness_.empty() ? m.run.witness_path : witness_;
-    if (!witness_path.empty()) {
-        auto keys = host::SigningKeyPair::generate();
-        if (!keys) return kExitUsage;
-        auto w = host::WitnessFileWriter::create(witness_path, keys.value());
-        if (!w) {
-            fmt::print(stderr, "rvm: cannot create witness log {}: {}\n", witness_path, host::describe(w.error()));
-            return kExitUsage;
-        }
-        writer = std::move(w.value());
-    }
+    const std::string witness_path = !witness_.empty()             ? witness_
+                                     : !m.run.witness_path.empty() ? m.run.witness_path
+                                                                   : default_witness_path();
+    std::unique_ptr<host::WitnessFileWriter> writer = create_witness_writer(witness_path, signing_key_, fss_state_);
+    if (!writer) return kExitUsage;
     host::SodiumHash hash;
     host::MonotonicClock clock;
     WitnessLog log(hash, clock, host::random_mac_key(), writer.get());
@@ -108,7 +207,7 @@ int RunCommand::run() const {
                m.edges.empty() ? std::string() : fmt::format(" and {} edge(s)", m.edges.size()), manifest_,
                m.run.psi_policy ? " (Ψ policy enforced)" : "", m.run.rvm_scheduler ? " (RVM scheduler)" : "");
     if (!no_sandbox_) {
-        const auto sb = runner.enter_sandbox();
+        const auto sb = runner.enter_sandbox(host::SandboxOptions{!fss_state_.empty()});
         if (!sb) {
             fmt::print(stderr, "rvm: cannot sandbox the process: {} (--no-sandbox runs without)\n", sb.error());
             return kExitUsage;
@@ -118,9 +217,25 @@ int RunCommand::run() const {
                    sb.value().caps_dropped ? "capabilities dropped but CAP_SYS_NICE" : "capabilities NOT dropped");
     }
     std::fflush(stdout);
+    // SIGINT, SIGTERM and SIGHUP stop the run in order (partitions stopped,
+    // the log sealed, the summary printed); the task threads never take them.
+    const StopSignals signals;
     runner.start();
+    signals.unblock();
+    bool witness_stopped = false;
+    bool stopping = false;
     runner.wait([&] {
-        if (writer && writer->wants_flush()) (void)writer->flush();
+        if (writer->wants_flush()) (void)writer->flush();
+        // Fail closed: a witness write error (ENOSPC, EIO) ends the run.
+        if (writer->failed() && !witness_stopped) {
+            witness_stopped = true;
+            fmt::print(stderr, "rvm: the witness log cannot be written: {}; stopping every partition\n",
+                       host::describe(*writer->error()));
+        }
+        if ((witness_stopped || g_stop_signal.load() != 0) && !stopping) {
+            stopping = true;
+            runner.stop_all();
+        }
     });
     const auto reports = runner.reports();
     const auto edge_reports = runner.edge_reports();
@@ -149,13 +264,20 @@ int RunCommand::run() const {
         if (!w) fmt::print(stderr, "rvm: cannot write statistics to {}: {}\n", stats_, host::describe(w.error()));
     }
 
+    // The sealed end marker: the log verifies as complete.
+    const auto closed = writer->close();
     const WitnessHead head = log.head();
-    if (writer) {
-        const auto flushed = writer->flush();
-        if (!flushed) fmt::print(stderr, "rvm: writing the witness log failed: {}\n", host::describe(flushed.error()));
+    if (!closed) {
+        fmt::print(stderr, "rvm: writing the witness log {} failed: {}; what is on disk verifies up to its last seal\n",
+                   witness_path, host::describe(closed.error()));
     }
-    fmt::print("witness: {} records, head {:016x}{}\n", head.next_sequence, head.last_hash,
-               witness_path.empty() ? " (not persisted: no witness path)" : " in " + witness_path);
+    fmt::print("witness: {} records, head {:016x} in {}{}\n", head.next_sequence, head.last_hash, witness_path,
+               closed ? "" : " (INCOMPLETE)");
+    if (const int sig = g_stop_signal.load(); sig != 0) {
+        fmt::print(stderr, "rvm: stopped by signal {}\n", sig);
+        return 128 + sig;
+    }
+    if (!closed || witness_stopped) return 1;
     bool bad = false;
     for (const auto& r : reports)
         bad = bad || r.outcome == host::Outcome::Failed || r.outcome == host::Outcome::TimedOut;

@@ -37,6 +37,8 @@ private:
 
     std::string manifest_;
     std::string witness_;
+    std::string signing_key_;  // witness: --signing-key
+    std::string fss_state_;    // witness: --fss-state
     std::string stats_;
     bool no_sandbox_ = false;
     int exit_code_ = 0;

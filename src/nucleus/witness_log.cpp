@@ -3,7 +3,14 @@
 namespace rvm {
 
 WitnessLog::WitnessLog(const KeyedHash& hash, const Clock& clock, const MacKey& master, WitnessSink* sink)
-    : hash_(hash), clock_(clock), sink_(sink), master_(master), key_(segment_key(hash, master, 0)) {}
+    : hash_(hash), clock_(clock), sink_(sink), master_(master), key_(segment_key(hash, master, 0)) {
+    if (sink_ != nullptr) sink_->attach(this);
+}
+
+WitnessLog::~WitnessLog() {
+    close();
+    if (sink_ != nullptr) sink_->attach(nullptr);
+}
 
 std::uint64_t WitnessLog::append(const WitnessEvent& event) {
     WitnessRecord r;
@@ -23,17 +30,40 @@ std::uint64_t WitnessLog::append(const WitnessEvent& event) {
     head_.last_hash = h;
     ++head_.next_sequence;
     if (sink_ != nullptr) sink_->accept(r);
-    if (head_.next_sequence % kWitnessSegmentRecords == 0) {
-        const std::uint64_t next = head_.next_sequence / kWitnessSegmentRecords;
-        if (sink_ != nullptr) sink_->segment_closed(next - 1, key_);
-        key_ = segment_key(hash_, master_, next);
-    }
+    if (head_.next_sequence - segment_first_ == kWitnessSegmentRecords) end_segment_locked(false);
     return r.raw.sequence;
+}
+
+void WitnessLog::end_segment() {
+    SpinGuard guard(lock_);
+    if (!closed_ && head_.next_sequence > segment_first_) end_segment_locked(false);
+}
+
+void WitnessLog::close() {
+    SpinGuard guard(lock_);
+    if (closed_) return;
+    end_segment_locked(true);
+    closed_ = true;
+}
+
+void WitnessLog::end_segment_locked(bool last) {
+    if (sink_ != nullptr) {
+        sink_->segment_ended(
+            WitnessSegmentEnd{segment_, segment_first_, head_.next_sequence - segment_first_, key_, last});
+    }
+    ++segment_;
+    segment_first_ = head_.next_sequence;
+    key_ = segment_key(hash_, master_, segment_);
 }
 
 WitnessHead WitnessLog::head() const {
     SpinGuard guard(lock_);
     return head_;
+}
+
+bool WitnessLog::closed() const {
+    SpinGuard guard(lock_);
+    return closed_;
 }
 
 }  // namespace rvm

@@ -90,8 +90,10 @@ static_assert(sizeof(WitnessRecord) == 64);
 // each record's hash covers its predecessor's: one PRF call per append.
 [[nodiscard]] std::uint64_t compute_record_hash(const KeyedHash& hash, const MacKey& key, const WitnessRecord& r);
 
-// Records per sealed segment; each segment has its own chain key (segment_key).
-inline constexpr std::uint64_t kWitnessSegmentRecords = 64;
+// The most records one segment holds; each segment has its own chain key
+// (segment_key). The host ends segments earlier, by time (docs/witness-format.md),
+// so a segment holds 1..kWitnessSegmentRecords records (0 only in the end marker).
+inline constexpr std::uint64_t kWitnessSegmentRecords = 4096;
 
 [[nodiscard]] const char* witness_kind_name(std::uint8_t kind);
 [[nodiscard]] bool witness_kind_known(std::uint8_t kind);

@@ -10,9 +10,11 @@ rvm=$1
 agents=$(cd "${3:?usage: run_manifest.sh RVM FIXTURE AGENT_DIR}" && pwd) || { echo "FAIL: no agent dir $3"; exit 1; }
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
+# Every run writes a witness log; the default place is $XDG_STATE_HOME/rvm.
+export XDG_STATE_HOME="$dir/state"
 source "$(dirname "$0")/lib/expect.sh"
 
-for a in agent_hello agent_exitcode agent_fault; do
+for a in agent_hello agent_exitcode agent_fault agent_spin; do
   [ -f "$agents/$a.elf" ] || { echo "FAIL: $agents/$a.elf is missing (build the agents)"; exit 1; }
 done
 
@@ -84,5 +86,40 @@ EOF
 expect 1 '^fault +failed +- .* at rip 0x4[0-9a-f]+
 \[fault\] fault: mode 0
 ^hello +exited +0 ' run "$dir/fault.toml"
+
+# --stats FILE that exists: refused before anything runs.
+touch "$dir/exists.json"
+expect 2 "--stats .*exists.json: the file exists" run "$dir/ok.toml" --stats "$dir/exists.json"
+
+# The run is sandboxed by default and says so.
+expect 0 "rvm: sandboxed: seccomp allowlists" run "$dir/ok.toml"
+
+# SIGTERM and SIGINT stop a run in order: the partitions stopped, the
+# summary printed, the witness log sealed and complete, exit 128 + signal.
+cat >"$dir/spin.toml" <<EOF
+[run]
+wall_time = "60s"
+agent_dir = "$agents"
+
+[[partition]]
+name = "spin"
+agent = "agent_spin.elf"
+EOF
+for sig in TERM INT; do
+  "$rvm" run "$dir/spin.toml" --witness "$dir/$sig.witness" >"$dir/$sig.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do grep -q "spin: counter" "$dir/$sig.out" 2>/dev/null && break; sleep 0.1; done
+  kill -s "$sig" "$pid"
+  wait "$pid"
+  rc=$?
+  want=$((128 + $(kill -l "$sig")))
+  if [ "$rc" -eq "$want" ] && grep -qE "^spin +timed out" "$dir/$sig.out" &&
+     "$rvm" witness verify --require-complete "$dir/$sig.witness" >/dev/null 2>&1; then
+    echo "ok: SIG$sig stops the run in order (exit $rc, summary, complete witness log)"
+  else
+    echo "FAIL: SIG$sig: exit $rc (want $want)"; head -20 "$dir/$sig.out"
+    "$rvm" witness verify "$dir/$sig.witness" 2>&1 | head -5; fails=$((fails + 1))
+  fi
+done
 
 finish "rvm run"

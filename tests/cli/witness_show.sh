@@ -10,13 +10,14 @@ trap 'rm -rf "$dir"' EXIT
 source "$(dirname "$0")/lib/expect.sh"
 
 s=(witness show)
-expect 0 'header: version 1, 200 records, 3 sealed segments' "${s[@]}" "$dir/good.witness"
+expect 0 'header: version 2, 200 records, 4 sealed segments' "${s[@]}" "$dir/good.witness"
 expect 0 'record 199: seq=199 ' "${s[@]}" "$dir/good.witness"
-expect 0 'seal 2: segment=2 first_sequence=128 records=64' "${s[@]}" "$dir/good.witness"
+expect 0 'seal 2: segment=2 first_sequence=128 records=64 epoch=0' "${s[@]}" "$dir/good.witness"
+expect 0 'seal 3: segment=3 first_sequence=192 records=8 END' "${s[@]}" "$dir/good.witness"
 expect 0 'record 64: seq=64 time_ns=[0-9]+ kind=proof_verified tier=0 subject=0x40 object=0x1c0 aux=0x340' \
   "${s[@]}" "$dir/good.witness" --from 64 --count 1
 
-# --from/--count select exactly those records (plus seals that close inside the range).
+# --from/--count select exactly those records (plus seals of segments they reach into).
 lines=$("$rvm" "${s[@]}" "$dir/good.witness" --from 60 --count 10 | grep -c '^record ')
 [ "$lines" -eq 10 ] || { echo "FAIL: --from 60 --count 10 printed $lines records"; fails=$((fails + 1)); }
 seals=$("$rvm" "${s[@]}" "$dir/good.witness" --from 60 --count 10 | grep -c '^seal 0:')
@@ -32,21 +33,22 @@ objs=[json.loads(l) for l in sys.stdin]
 assert objs[0]["type"]=="header" and objs[0]["records"]==200, objs[0]
 recs=[o for o in objs if o["type"]=="record"]
 assert [o["sequence"] for o in recs]==list(range(60,68)), recs
-assert any(o["type"]=="seal" and o["segment"]==0 for o in objs)' <<<"$json" \
+assert any(o["type"]=="seal" and o["segment"]==0 and not o["end"] for o in objs)' <<<"$json" \
     || { echo "FAIL: --json output"; fails=$((fails + 1)); }
 else
   echo "SKIP: python3 not found, JSON not parsed"
 fi
 grep -q '"type":"record","index":60,' <<<"$json" || { echo "FAIL: --json record 60"; fails=$((fails + 1)); }
 
-# Corrupt input: a clear message naming where, exit 1.
-expect 1 'seal of segment 1 .*truncated' "${s[@]}" "$dir/seal1_truncated.witness"
-expect 1 'record 130 .*truncated' "${s[@]}" "$dir/record130_truncated.witness"
-expect 1 'not a readable witness file: header .*wrong magic' "${s[@]}" "$dir/garbage.witness"
-expect 1 'not a readable witness file: header .*truncated' "${s[@]}" "$dir/empty.witness"
+# Corrupt input: a clear message naming where; other files are exit 2.
+expect 1 'cut-off entry of 100 bytes' "${s[@]}" "$dir/seal1_truncated.witness"
+expect 1 'cut-off entry of 10 bytes' "${s[@]}" "$dir/record130_truncated.witness"
+expect 2 'not a readable witness file: file: not a witness file' "${s[@]}" "$dir/garbage.witness"
+expect 2 'not a readable witness file' "${s[@]}" "$dir/empty.witness"
 # show decodes, it does not verify: a flipped record still prints.
 expect 0 'record 70: ' "${s[@]}" "$dir/record70_flip.witness"
 expect 2 'cannot read' "${s[@]}" "$dir/missing.witness"
+expect 2 'not a regular file' "${s[@]}" /dev/zero
 expect 2 '' "${s[@]}" "$dir/good.witness" --from notanumber
 
 finish "witness show"

@@ -26,7 +26,9 @@ void fuzz_file(std::span<const std::uint8_t> bytes) {
     const auto reader = host::WitnessReader::open(bytes);
     if (!reader) return;
     for (std::uint64_t i = 0; i < reader.value().record_count(); ++i) (void)reader.value().record(i);
-    for (std::uint64_t s = 0; s < reader.value().sealed_segments(); ++s) (void)reader.value().seal(s);
+    for (const host::SegmentView& v : reader.value().segments()) {
+        if (v.sealed) (void)reader.value().seal(v);
+    }
 }
 
 void fuzz_replay(std::span<const std::uint8_t> bytes) {

@@ -2,7 +2,11 @@
 // WitnessLog, the writer's refusals and failure modes, concurrent appenders.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <atomic>
 #include <thread>
@@ -17,12 +21,6 @@ namespace {
 using testing::Bytes;
 using testing::TempDir;
 
-host::AuditOptions trusted(const host::PublicKey& key) {
-    host::AuditOptions o;
-    o.trusted_key = key;
-    return o;
-}
-
 class WitnessFile : public ::testing::TestWithParam<std::uint64_t> {
 protected:
     void SetUp() override {
@@ -33,36 +31,44 @@ protected:
     host::SigningKeyPair keys_ = testing::fixed_keys(0x11);
 };
 
-TEST_P(WitnessFile, RoundTripAuditsClean) {
+TEST_P(WitnessFile, RoundTripAuditsComplete) {
     const std::uint64_t n = GetParam();
     const std::string path = dir_.file("log.witness");
     ASSERT_TRUE(testing::write_log(path, n, keys_, testing::fixed_chain_key()));
     const Bytes bytes = testing::read_bytes(path);
-    const std::uint64_t sealed = n / kWitnessSegmentRecords;
+    const std::uint64_t seals = n / 64 + 1;  // full segments, then the end marker (empty if n % 64 == 0)
     EXPECT_EQ(bytes.size(),
-              host::kWitnessHeaderBytes + n * host::kWitnessRecordBytes + sealed * host::kWitnessSealBytes);
+              host::kWitnessHeaderBytes + n * host::kWitnessRecordBytes + seals * host::kWitnessSealBytes);
 
     host::AuditOptions trusted;
     trusted.trusted_key = keys_.public_key();
     const host::AuditReport r = host::audit_witness(bytes, trusted);
-    EXPECT_TRUE(r.intact()) << host::describe(r);
+    EXPECT_EQ(r.verdict(), host::WitnessVerdict::kComplete) << host::describe(r);
     EXPECT_EQ(r.records, n);
-    EXPECT_EQ(r.sealed_segments, sealed);
-    EXPECT_EQ(r.tail_records, n % kWitnessSegmentRecords);
+    EXPECT_EQ(r.sealed_segments, seals);
+    EXPECT_EQ(r.tail_records, 0u);
     EXPECT_TRUE(r.authenticity_verified);
-    EXPECT_FALSE(r.tail_hashes_checked);  // that needs the master chain key
 
     const host::AuditReport unverified = host::audit_witness(bytes, {});
-    EXPECT_TRUE(unverified.intact()) << host::describe(unverified);
+    EXPECT_TRUE(unverified.complete) << host::describe(unverified);
     EXPECT_FALSE(unverified.authenticity_verified);
     EXPECT_NE(host::describe(unverified).find("UNVERIFIED"), std::string::npos);
 
-    // With the master chain key the tail's hashes are checked too.
+    // With the master chain key every disclosed key is checked too.
     host::AuditOptions with_k0 = trusted;
     with_k0.chain_master = testing::fixed_chain_key();
-    const host::AuditReport keyed = host::audit_witness(bytes, with_k0);
-    EXPECT_TRUE(keyed.intact()) << host::describe(keyed);
-    EXPECT_TRUE(keyed.tail_hashes_checked);
+    EXPECT_TRUE(host::audit_witness(bytes, with_k0).complete);
+
+    // Not closed: the sealed part verifies, the tail is named, never complete.
+    testing::LogShape open;
+    open.close = false;
+    ASSERT_TRUE(testing::write_log(dir_.file("open.witness"), n, keys_, testing::fixed_chain_key(), open));
+    with_k0.trusted_key = keys_.public_key();
+    const host::AuditReport o = host::audit_witness(testing::read_bytes(dir_.file("open.witness")), with_k0);
+    EXPECT_EQ(o.verdict(), host::WitnessVerdict::kUnfinished) << host::describe(o);
+    EXPECT_EQ(o.sealed_records, n / 64 * 64);
+    EXPECT_EQ(o.tail_records, n % 64);
+    EXPECT_EQ(o.tail_hashes_checked, n % 64 != 0);
 
     // The key next to the log is the writer's, as hex.
     const auto pub = host::load_public_key(path + ".pub");
@@ -72,11 +78,71 @@ TEST_P(WitnessFile, RoundTripAuditsClean) {
 INSTANTIATE_TEST_SUITE_P(Counts, WitnessFile, ::testing::Values(0, 1, 63, 64, 65, 200));
 
 TEST_F(WitnessFile, FlushCadenceDoesNotChangeTheBytes) {
-    ASSERT_TRUE(testing::write_log(dir_.file("a"), 150, keys_, testing::fixed_chain_key(), 1));
-    ASSERT_TRUE(testing::write_log(dir_.file("b"), 150, keys_, testing::fixed_chain_key(), 64));
-    ASSERT_TRUE(testing::write_log(dir_.file("c"), 150, keys_, testing::fixed_chain_key(), 100));
-    EXPECT_EQ(testing::read_bytes(dir_.file("a")), testing::read_bytes(dir_.file("b")));
-    EXPECT_EQ(testing::read_bytes(dir_.file("a")), testing::read_bytes(dir_.file("c")));
+    for (const std::uint64_t every : {1u, 64u, 100u}) {
+        testing::LogShape shape;
+        shape.flush_every = every;
+        ASSERT_TRUE(
+            testing::write_log(dir_.file("f" + std::to_string(every)), 150, keys_, testing::fixed_chain_key(), shape));
+    }
+    EXPECT_EQ(testing::read_bytes(dir_.file("f1")), testing::read_bytes(dir_.file("f64")));
+    EXPECT_EQ(testing::read_bytes(dir_.file("f1")), testing::read_bytes(dir_.file("f100")));
+}
+
+// The writer of a test: a manual clock, a 100 ms seal interval.
+struct TimedLog {
+    explicit TimedLog(const std::string& path, const host::SigningKeyPair& keys, std::size_t capacity = 4096) {
+        host::WitnessWriterOptions o;
+        o.capacity_records = capacity;
+        o.clock = &clock;
+        o.clock_offset_ns = 0;
+        auto w = host::WitnessFileWriter::create(path, keys, std::move(o));
+        EXPECT_TRUE(w.ok());
+        if (w) {
+            writer = std::move(w.value());
+        }
+        log = std::make_unique<WitnessLog>(hash, clock, testing::fixed_chain_key(), writer.get());
+    }
+    void tick() {
+        if (writer->wants_flush()) {
+            EXPECT_TRUE(writer->flush().ok());
+        }
+    }
+    host::SodiumHash hash;
+    ManualClock clock{1'000'000};
+    std::unique_ptr<host::WitnessFileWriter> writer;
+    std::unique_ptr<WitnessLog> log;  // destroyed before the writer
+};
+
+TEST_F(WitnessFile, SealsByTimeReachTheFileAtTheSealCadence) {
+    const std::string path = dir_.file("log.witness");
+    TimedLog t(path, keys_);
+    for (int i = 0; i < 10; ++i) {
+        (void)t.log->append({RVM_WK_TASK_SPAWN});
+        t.clock.advance(5'000'000);  // 5 ms apart
+        t.tick();
+    }
+    // 45 ms after the first record: nothing sealed, nothing written yet.
+    EXPECT_FALSE(t.writer->wants_flush());
+    EXPECT_EQ(testing::read_bytes(path).size(), host::kWitnessHeaderBytes);
+    t.clock.advance(55'000'000);  // the first record is 100 ms old
+    EXPECT_TRUE(t.writer->wants_flush());
+    t.tick();
+    Bytes b = testing::read_bytes(path);
+    EXPECT_EQ(b.size(), 64 + 10 * 64 + 256);
+    auto r = testing::audit(b, keys_.public_key());
+    EXPECT_EQ(r.verdict(), host::WitnessVerdict::kUnfinished);
+    EXPECT_EQ(r.sealed_records, 10u);
+    // Idle: no seal without records.
+    t.clock.advance(1'000'000'000);
+    EXPECT_FALSE(t.writer->wants_flush());
+    (void)t.log->append({RVM_WK_TASK_SPAWN});
+    t.clock.advance(100'000'000);
+    t.tick();
+    ASSERT_TRUE(t.writer->close().ok());
+    r = testing::audit(testing::read_bytes(path), keys_.public_key());
+    EXPECT_EQ(r.verdict(), host::WitnessVerdict::kComplete) << host::describe(r);
+    EXPECT_EQ(r.sealed_segments, 3u);  // 10 records, 1 record, the empty end marker
+    EXPECT_EQ(t.writer->stats().seals, 3u);
 }
 
 TEST_F(WitnessFile, CreateNeverOverwrites) {
@@ -97,68 +163,98 @@ TEST_F(WitnessFile, CreateNeverOverwrites) {
     EXPECT_NE(::stat(dir_.file("other.witness").c_str(), &st), 0);
 }
 
-TEST_F(WitnessFile, RecordsReachTheFileOnlyOnFlushAndSealsFollowTheirSegment) {
+TEST_F(WitnessFile, AFullBufferMakesAppendersWaitAndNothingIsDropped) {
     const std::string path = dir_.file("log.witness");
-    auto writer = host::WitnessFileWriter::create(path, keys_);
-    ASSERT_TRUE(writer.ok());
-    host::SodiumHash hash;
-    ManualClock clock;
-    WitnessLog log(hash, clock, testing::fixed_chain_key(), writer.value().get());
-    for (int i = 0; i < 64; ++i) (void)log.append({RVM_WK_TASK_SPAWN});
-    EXPECT_EQ(testing::read_bytes(path).size(), host::kWitnessHeaderBytes);
-    ASSERT_TRUE(writer.value()->flush().ok());
-    EXPECT_EQ(testing::read_bytes(path).size(), host::seal_offset(0) + host::kWitnessSealBytes);
-    (void)log.append({RVM_WK_TASK_SPAWN});
-    writer.value().reset();  // the destructor flushes the tail
-    EXPECT_EQ(testing::read_bytes(path).size(), host::record_offset(65));
+    TimedLog t(path, keys_, 64);
+    // Nobody flushes: 4 appenders x 3000 records through a 64-record buffer.
+    std::vector<std::thread> threads;
+    for (int k = 0; k < 4; ++k) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 3000; ++i) (void)t.log->append({RVM_WK_ZERO_COPY_SEND, RVM_PROOF_NONE, 1, 2, 3, 0});
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_FALSE(t.writer->failed());
+    EXPECT_GT(t.writer->stats().waits, 100u);
+    ASSERT_TRUE(t.writer->close().ok());
+    const auto r = testing::audit(testing::read_bytes(path), keys_.public_key());
+    EXPECT_EQ(r.verdict(), host::WitnessVerdict::kComplete) << host::describe(r);
+    EXPECT_EQ(r.records, 12000u);
+    EXPECT_EQ(t.writer->stats().records, 12000u);
 }
 
-TEST_F(WitnessFile, OverflowFailsLoudlyAndKeepsAValidPrefix) {
+TEST_F(WitnessFile, MisuseFailsLoudlyAndStaysFailed) {
     const std::string path = dir_.file("log.witness");
-    auto writer = host::WitnessFileWriter::create(path, keys_, host::WitnessWriterOptions{64});
-    ASSERT_TRUE(writer.ok());
-    host::SodiumHash hash;
-    ManualClock clock;
-    WitnessLog log(hash, clock, testing::fixed_chain_key(), writer.value().get());
-    for (int i = 0; i < 33; ++i) (void)log.append({RVM_WK_TASK_SPAWN});
-    EXPECT_TRUE(writer.value()->wants_flush());
-    for (int i = 0; i < 40; ++i) (void)log.append({RVM_WK_TASK_SPAWN});
-    const auto flushed = writer.value()->flush();
+    TimedLog t(path, keys_);
+    (void)t.log->append({RVM_WK_TASK_SPAWN});
+    t.log->close();
+    (void)t.log->append({RVM_WK_TASK_SPAWN});  // after the end marker: a bug, reported
+    const auto flushed = t.writer->flush();
     ASSERT_FALSE(flushed.ok());
-    EXPECT_EQ(flushed.error().code, host::IoErrc::kOverflow);
-    EXPECT_FALSE(writer.value()->flush().ok()) << "a failed writer stays failed";
-    const host::AuditReport r = host::audit_witness(testing::read_bytes(path), trusted(keys_.public_key()));
-    EXPECT_TRUE(r.intact()) << host::describe(r);
-    EXPECT_EQ(r.records, 64u);
-    EXPECT_EQ(r.sealed_segments, 1u);
+    EXPECT_EQ(flushed.error().code, host::IoErrc::kOutOfOrder);
+    EXPECT_TRUE(t.writer->failed());
+    ASSERT_TRUE(t.writer->error().has_value());
+    EXPECT_FALSE(t.writer->flush().ok()) << "a failed writer stays failed";
+    EXPECT_FALSE(t.writer->close().ok());
+    // What was accepted before the misuse is on disk, complete.
+    const auto r = testing::audit(testing::read_bytes(path), keys_.public_key());
+    EXPECT_EQ(r.verdict(), host::WitnessVerdict::kComplete) << host::describe(r);
+    EXPECT_EQ(r.records, 1u);
 }
 
-TEST_F(WitnessFile, ConcurrentAppendersAndFlusherProduceAnIntactLog) {
+TEST_F(WitnessFile, WriteErrorIsStickyAndWhatIsOnDiskVerifies) {
+    // RLIMIT_FSIZE makes write() fail (EFBIG) once the file reaches 20 KiB,
+    // the way a full disk fails it with ENOSPC.
     const std::string path = dir_.file("log.witness");
-    auto writer = host::WitnessFileWriter::create(path, keys_);
-    ASSERT_TRUE(writer.ok());
-    host::SodiumHash hash;
-    ManualClock clock(5);
-    WitnessLog log(hash, clock, testing::fixed_chain_key(), writer.value().get());
+    TimedLog t(path, keys_, 256);
+    rlimit old{};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+    auto* previous = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit small = old;
+    small.rlim_cur = 20'000;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+    for (int i = 0; i < 2000 && !t.writer->failed(); ++i) {
+        (void)t.log->append({RVM_WK_ZERO_COPY_SEND});
+        if (i % 50 == 49) t.log->end_segment();
+        if (t.writer->wants_flush()) (void)t.writer->flush();
+    }
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &old), 0);
+    std::signal(SIGXFSZ, previous);
+    ASSERT_TRUE(t.writer->failed());
+    EXPECT_EQ(t.writer->error()->sys_errno, EFBIG);
+    EXPECT_FALSE(t.writer->close().ok());
+    const Bytes b = testing::read_bytes(path);
+    EXPECT_LE(b.size(), 20'000u);
+    const auto r = testing::audit(b, keys_.public_key());
+    EXPECT_EQ(r.verdict(), host::WitnessVerdict::kUnfinished) << host::describe(r);
+    EXPECT_GT(r.sealed_records, 100u);
+}
+
+TEST_F(WitnessFile, ConcurrentAppendersAndFlusherProduceACompleteLog) {
+    const std::string path = dir_.file("log.witness");
+    TimedLog t(path, keys_);
     std::atomic<int> running{2};
     std::atomic<bool> flush_failed{false};
     auto appender = [&] {
-        for (int i = 0; i < 700; ++i) (void)log.append({RVM_WK_ZERO_COPY_SEND, RVM_PROOF_NONE, 1, 2, 3, 0});
+        for (int i = 0; i < 700; ++i) {
+            (void)t.log->append({RVM_WK_ZERO_COPY_SEND, RVM_PROOF_NONE, 1, 2, 3, 0});
+            if (i % 97 == 0) t.log->end_segment();
+        }
         running.fetch_sub(1);
     };
     std::thread a(appender), b(appender);
     std::thread flusher([&] {
         while (running.load() > 0) {
-            if (!writer.value()->flush()) flush_failed = true;
+            if (!t.writer->flush()) flush_failed = true;
         }
     });
     a.join();
     b.join();
     flusher.join();
     ASSERT_FALSE(flush_failed.load());
-    ASSERT_TRUE(writer.value()->flush().ok());
-    const host::AuditReport r = host::audit_witness(testing::read_bytes(path), trusted(keys_.public_key()));
-    EXPECT_TRUE(r.intact()) << host::describe(r);
+    ASSERT_TRUE(t.writer->close().ok());
+    const auto r = testing::audit(testing::read_bytes(path), keys_.public_key());
+    EXPECT_EQ(r.verdict(), host::WitnessVerdict::kComplete) << host::describe(r);
     EXPECT_EQ(r.records, 1400u);
 }
 
@@ -187,23 +283,33 @@ TEST(WitnessKeys, SaveLoadRoundTripAndRefusals) {
         EXPECT_FALSE(host::SigningKeyPair::load(p).ok()) << text;
     }
     EXPECT_EQ(host::load_public_key(dir.file("missing")).error().code, host::IoErrc::kOpen);
+    // A secret others may read is refused.
+    ASSERT_EQ(::chmod(dir.file("secret").c_str(), 0640), 0);
+    const auto open_key = host::SigningKeyPair::load(dir.file("secret"));
+    ASSERT_FALSE(open_key.ok());
+    EXPECT_EQ(open_key.error().sys_errno, EACCES);
 }
 
-TEST(WitnessLayoutTest, SizeAloneDeterminesTheLayout) {
-    using End = host::WitnessLayout::End;
-    EXPECT_EQ(host::compute_layout(0).end, End::kNoHeader);
-    EXPECT_EQ(host::compute_layout(63).end, End::kNoHeader);
-    EXPECT_EQ(host::compute_layout(64).end, End::kClean);
-    EXPECT_EQ(host::compute_layout(65).end, End::kTruncatedRecord);
-    const auto missing_seal = host::compute_layout(host::seal_offset(0));
-    EXPECT_EQ(missing_seal.end, End::kTruncatedSeal);
-    EXPECT_EQ(missing_seal.records, 64u);
-    const auto sealed = host::compute_layout(host::record_offset(64));
-    EXPECT_EQ(sealed.end, End::kClean);
-    EXPECT_EQ(sealed.sealed_segments, 1u);
-    const auto huge = host::compute_layout(~std::uint64_t{0});
-    EXPECT_GE(huge.records, huge.sealed_segments * kWitnessSegmentRecords);
-    EXPECT_LE(huge.records, (huge.sealed_segments + 1) * kWitnessSegmentRecords);
+TEST(WitnessReaderTest, IndexesSegmentsAndCutOffEntries) {
+    ASSERT_TRUE(host::sodium_ready());
+    TempDir dir;
+    testing::LogShape shape;
+    shape.seal_every = 10;
+    ASSERT_TRUE(testing::write_log(dir.file("l"), 25, testing::fixed_keys(1), MacKey{}, shape));
+    const Bytes b = testing::read_bytes(dir.file("l"));
+    auto r = host::WitnessReader::open(b);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r.value().segments().size(), 3u);
+    EXPECT_EQ(r.value().segments()[2].record_count, 5u);
+    EXPECT_TRUE(r.value().segments()[2].sealed);
+    EXPECT_EQ(r.value().record_offset(10), 64u + 10 * 64 + 256);
+    EXPECT_EQ(r.value().record(24).sequence(), 24u);
+    const Bytes cut = testing::truncate_to(b, b.size() - 1);
+    auto c = host::WitnessReader::open(cut);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c.value().partial_bytes(), 255u);
+    EXPECT_EQ(c.value().sealed_segments(), 2u);
+    EXPECT_EQ(host::WitnessReader::open(Bytes{1, 2}).error().problem, host::WitnessProblem::kNotWitness);
 }
 
 }  // namespace

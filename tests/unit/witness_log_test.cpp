@@ -9,39 +9,82 @@ namespace {
 class VectorSink final : public WitnessSink {
 public:
     std::vector<WitnessRecord> records;
-    std::vector<std::pair<std::uint64_t, MacKey>> closed;
+    std::vector<WitnessSegmentEnd> ends;
+    WitnessLog* attached = nullptr;
+    int detached = 0;
     void accept(const WitnessRecord& r) override { records.push_back(r); }
-    void segment_closed(std::uint64_t s, const MacKey& k) override { closed.emplace_back(s, k); }
+    void segment_ended(const WitnessSegmentEnd& e) override { ends.push_back(e); }
+    void attach(WitnessLog* log) override {
+        if (log == nullptr) ++detached;
+        attached = log;
+    }
 };
 
-TEST(WitnessLog, ChainsEveryRecordWithTheSegmentKey) {
+// Checks every record's chain link and keyed hash against the segment ends.
+void expect_chained(const KeyedHash& hash, const MacKey& k0, const VectorSink& sink) {
+    std::uint64_t prev = 0;
+    std::size_t e = 0;
+    for (const auto& r : sink.records) {
+        while (e < sink.ends.size() && r.sequence() >= sink.ends[e].first_sequence + sink.ends[e].record_count) ++e;
+        ASSERT_LT(e, sink.ends.size()) << "record " << r.sequence() << " is in no ended segment";
+        EXPECT_EQ(sink.ends[e].key, segment_key(hash, k0, sink.ends[e].segment));
+        EXPECT_EQ(r.chain_hash_before(), prev);
+        EXPECT_EQ(r.record_hash(), compute_record_hash(hash, sink.ends[e].key, r));
+        prev = r.record_hash();
+    }
+}
+
+TEST(WitnessLog, SegmentsEndByCountByRequestAndAtClose) {
     ASSERT_TRUE(host::sodium_ready());
     host::SodiumHash hash;
     ManualClock clock(100);
     VectorSink sink;
     const MacKey k0 = host::random_mac_key();
-    WitnessLog log(hash, clock, k0, &sink);
-    for (std::uint64_t i = 0; i < 130; ++i) {
-        clock.advance(3);
-        EXPECT_EQ(log.append({RVM_WK_REGION_CREATE, RVM_PROOF_NONE, i, i * 2, i * 3, 0}), i);
+    {
+        WitnessLog log(hash, clock, k0, &sink);
+        EXPECT_EQ(sink.attached, &log);
+        for (std::uint64_t i = 0; i < 10; ++i) {
+            clock.advance(3);
+            EXPECT_EQ(log.append({RVM_WK_REGION_CREATE, RVM_PROOF_NONE, i, i * 2, i * 3, 0}), i);
+        }
+        log.end_segment();  // by time: 10 records
+        log.end_segment();  // nothing new: no empty segment
+        for (std::uint64_t i = 10; i < 10 + kWitnessSegmentRecords + 5; ++i) {
+            (void)log.append({RVM_WK_REGION_CREATE, RVM_PROOF_NONE, i, 0, 0, 0});
+        }
+        EXPECT_FALSE(log.closed());
+        log.close();
+        log.close();  // idempotent
+        EXPECT_TRUE(log.closed());
     }
-    ASSERT_EQ(sink.records.size(), 130u);
-    ASSERT_EQ(sink.closed.size(), 2u);
-    EXPECT_EQ(sink.closed[0].first, 0u);
-    EXPECT_EQ(sink.closed[0].second, segment_key(hash, k0, 0));
-    EXPECT_EQ(sink.closed[1].first, 1u);
-    EXPECT_EQ(sink.closed[1].second, segment_key(hash, k0, 1));
-    EXPECT_NE(segment_key(hash, k0, 0), segment_key(hash, k0, 1));
-    std::uint64_t prev = 0;
-    for (const auto& r : sink.records) {
-        const MacKey key = segment_key(hash, k0, r.sequence() / kWitnessSegmentRecords);
-        EXPECT_EQ(r.chain_hash_before(), prev);
-        EXPECT_EQ(r.record_hash(), compute_record_hash(hash, key, r));
-        EXPECT_EQ(r.aux(), r.sequence() * 3);
-        prev = r.record_hash();
+    EXPECT_EQ(sink.detached, 1);
+    EXPECT_EQ(sink.attached, nullptr);
+    ASSERT_EQ(sink.ends.size(), 3u);
+    EXPECT_EQ(sink.ends[0].record_count, 10u);
+    EXPECT_FALSE(sink.ends[0].last);
+    EXPECT_EQ(sink.ends[1].first_sequence, 10u);
+    EXPECT_EQ(sink.ends[1].record_count, kWitnessSegmentRecords);  // by count
+    EXPECT_EQ(sink.ends[2].segment, 2u);
+    EXPECT_EQ(sink.ends[2].record_count, 5u);
+    EXPECT_TRUE(sink.ends[2].last);
+    EXPECT_NE(sink.ends[0].key, sink.ends[1].key);
+    expect_chained(hash, k0, sink);
+}
+
+TEST(WitnessLog, DestructionClosesWithAnEmptyEndMarkerWhenNothingIsOpen) {
+    ASSERT_TRUE(host::sodium_ready());
+    host::SodiumHash hash;
+    ManualClock clock(1);
+    VectorSink sink;
+    {
+        WitnessLog log(hash, clock, MacKey{}, &sink);
+        (void)log.append({RVM_WK_TASK_SPAWN, RVM_PROOF_NONE, 1, 2, 3, 0});
+        log.end_segment();
     }
-    EXPECT_EQ(log.head().next_sequence, 130u);
-    EXPECT_EQ(log.head().last_hash, prev);
+    ASSERT_EQ(sink.ends.size(), 2u);
+    EXPECT_EQ(sink.ends[1].record_count, 0u);
+    EXPECT_TRUE(sink.ends[1].last);
+    EXPECT_EQ(sink.ends[1].first_sequence, 1u);
 }
 
 TEST(WitnessLog, EveryByteOfARecordIsCovered) {

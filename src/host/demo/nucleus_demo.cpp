@@ -176,7 +176,7 @@ int run_nucleus_demo(const DemoOptions& options) {
     fmt::print("RVM nucleus demo (fake backend, no KVM): every step is witnessed to {}\n", options.witness_path);
     scenario(demo, *kernel);
 
-    const auto flushed = writer.value()->flush();
+    const auto flushed = writer.value()->close();  // the sealed end marker: the log is complete
     if (!flushed) {
         fmt::print(stderr, "rvm: writing the witness log failed: {}\n", describe(flushed.error()));
         return 2;

@@ -38,8 +38,8 @@ Result<EdgeId, std::string> AgentRunner::connect(std::size_t from, std::size_t t
     return edges_.connect(*parts_[from], *parts_[to], capacity, share);
 }
 
-Result<SandboxReport, std::string> AgentRunner::enter_sandbox() {
-    auto r = Sandbox::enter();
+Result<SandboxReport, std::string> AgentRunner::enter_sandbox(const SandboxOptions& options) {
+    auto r = Sandbox::enter(options);
     if (r) sandboxed_ = true;
     return r;
 }

@@ -68,7 +68,7 @@ public:
     [[nodiscard]] KResult<void> destroy_edge(EdgeId e) { return edges_.destroy(e); }
     // Sandboxes the process (host/sandbox): after every add() and connect(),
     // before start(); task threads then narrow their own filters.
-    [[nodiscard]] Result<SandboxReport, std::string> enter_sandbox();
+    [[nodiscard]] Result<SandboxReport, std::string> enter_sandbox(const SandboxOptions& options = {});
     void start();
     // Returns when every partition has ended or its wall time ran out.
     // `tick` runs on the supervisor every few milliseconds (witness flush).
@@ -80,6 +80,10 @@ public:
     [[nodiscard]] KResult<void> resume(std::size_t i) { return control_.resume(*parts_[i]); }
     // Ends a partition now (its outcome becomes TimedOut unless it already ended).
     void stop(std::size_t i) { control_.stop(*parts_[i]); }
+    // Ends every partition now (a signal, a witness write error).
+    void stop_all() {
+        for (auto& p : parts_) control_.stop(*p);
+    }
     // Enforce the Ψ policy (PsiGovernor); off by default.
     void set_psi_policy(bool on) { psi_.set_policy(on); }
     // RVM decides which task runs (HostScheduler). Before start(); off by

@@ -16,6 +16,12 @@
 
 namespace rvm::host {
 
+struct SandboxOptions {
+    // Forward-secure witness sealing: a task thread's witnessed call may
+    // rewrite the sealing state file (back-pressure on a new epoch).
+    bool task_threads_rewrite_state = false;
+};
+
 struct SandboxReport {
     std::uint32_t process_rules = 0;  // syscalls the process-wide filter allows
     std::uint32_t vcpu_rules = 0;     // and the stricter one of task threads
@@ -26,10 +32,13 @@ class Sandbox {
 public:
     // The process-wide part, for every thread (seccomp TSYNC). Call from the
     // thread that will supervise, before the task threads start.
-    [[nodiscard]] static Result<SandboxReport, std::string> enter();
+    [[nodiscard]] static Result<SandboxReport, std::string> enter(const SandboxOptions& options = {});
     // The calling task thread's own, stricter filter (stacked on the
     // process filter; inherited by the task threads it spawns).
     [[nodiscard]] static Result<void, std::string> restrict_vcpu_thread();
+
+private:
+    static bool state_file_;  // set once by enter(), before any task thread starts
 };
 
 }  // namespace rvm::host

@@ -1,11 +1,15 @@
 #include "host/witness/signing_key.hpp"
 
 #include <sodium.h>
+#include <sys/stat.h>
+
+#include <cerrno>
 
 #include <string_view>
 #include <vector>
 
 #include "host/witness/sodium_hash.hpp"
+#include "host/witness/witness_reader.hpp"
 
 namespace rvm::host {
 
@@ -27,7 +31,7 @@ int hex_digit(char c) {
 }
 
 Result<void, IoError> read_hex_file(const std::string& path, std::span<std::uint8_t> out) {
-    auto bytes = read_file(path, kMaxKeyFileBytes);
+    auto bytes = read_regular_file(path, kMaxKeyFileBytes);
     if (!bytes) return err(bytes.error());
     const auto& b = bytes.value();
     const std::string text(b.begin(), b.end());
@@ -91,8 +95,17 @@ Result<SigningKeyPair, IoError> SigningKeyPair::from_seed(std::span<const std::u
     return kp;
 }
 
+Result<void, IoError> require_private(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return err(IoError{IoErrc::kOpen, errno});
+    // Like ssh: a secret readable by others is refused, not used.
+    if ((st.st_mode & 077) != 0) return err(IoError{IoErrc::kBadKeyFile, EACCES});
+    return {};
+}
+
 Result<SigningKeyPair, IoError> SigningKeyPair::load(const std::string& path) {
     if (!sodium_ready()) return err(IoError{IoErrc::kCrypto, 0});
+    RVM_TRY_VOID(require_private(path));
     std::array<std::uint8_t, 32> seed{};
     if (auto r = read_hex_file(path, seed); !r) return err(r.error());
     SigningKeyPair kp;

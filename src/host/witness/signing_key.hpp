@@ -26,7 +26,8 @@ public:
     [[nodiscard]] static Result<SigningKeyPair, IoError> generate();
     // Deterministic: the same 32-byte seed always gives the same keypair.
     [[nodiscard]] static Result<SigningKeyPair, IoError> from_seed(std::span<const std::uint8_t, 32> seed);
-    // The secret file holds the seed as 64 hex digits.
+    // The secret file holds the seed as 64 hex digits; refused if group or
+    // others may access it (kBadKeyFile with EACCES).
     [[nodiscard]] static Result<SigningKeyPair, IoError> load(const std::string& path);
     // Mode 0600, never overwrites.
     [[nodiscard]] Result<void, IoError> save(const std::string& path) const;
@@ -57,6 +58,9 @@ private:
 // The public key file: 64 hex digits and a newline. Mode 0644, never overwrites.
 [[nodiscard]] Result<PublicKey, IoError> load_public_key(const std::string& path);
 [[nodiscard]] Result<void, IoError> save_public_key(const std::string& path, const PublicKey& key);
+
+// Fails unless `path` exists with no group or other permission bits.
+[[nodiscard]] Result<void, IoError> require_private(const std::string& path);
 
 [[nodiscard]] std::string to_hex(std::span<const std::uint8_t> bytes);
 // Exactly out.size()*2 hex digits, optionally followed by whitespace.

@@ -4,14 +4,15 @@
 
 namespace rvm::host {
 
-WitnessFileHeader make_header(std::span<const std::uint8_t, 32> public_key) {
+WitnessFileHeader make_header(std::span<const std::uint8_t, 32> public_key, std::uint32_t flags) {
     WitnessFileHeader h{};
     h.magic = kWitnessFileMagic;
     h.version = kWitnessFormatVersion;
     h.header_size = static_cast<std::uint32_t>(kWitnessHeaderBytes);
-    h.records_per_segment = static_cast<std::uint32_t>(kWitnessSegmentRecords);
+    h.max_segment_records = static_cast<std::uint32_t>(kWitnessSegmentRecords);
     h.record_size = static_cast<std::uint32_t>(kWitnessRecordBytes);
     h.seal_size = static_cast<std::uint32_t>(kWitnessSealBytes);
+    h.flags = flags;
     std::copy(public_key.begin(), public_key.end(), h.public_key.begin());
     return h;
 }
@@ -28,55 +29,37 @@ WitnessSeal decode_seal(std::span<const std::uint8_t, kWitnessSealBytes> b) {
     return std::bit_cast<WitnessSeal>(raw);
 }
 
-WitnessLayout compute_layout(std::uint64_t file_size) {
-    WitnessLayout l;
-    if (file_size < kWitnessHeaderBytes) {
-        l.end = WitnessLayout::End::kNoHeader;
-        return l;
-    }
-    const std::uint64_t body = file_size - kWitnessHeaderBytes;
-    l.sealed_segments = body / kWitnessGroupBytes;
-    const std::uint64_t rest = body % kWitnessGroupBytes;
-    const std::uint64_t base = l.sealed_segments * kWitnessSegmentRecords;
-    if (rest >= kWitnessSegmentBytes) {
-        // A full segment without a complete seal: the seal was cut off.
-        l.records = base + kWitnessSegmentRecords;
-        l.end = WitnessLayout::End::kTruncatedSeal;
-        l.end_offset = seal_offset(l.sealed_segments);
-        return l;
-    }
-    l.records = base + rest / kWitnessRecordBytes;
-    if (rest % kWitnessRecordBytes != 0) {
-        l.end = WitnessLayout::End::kTruncatedRecord;
-        l.end_offset = record_offset(l.records);
-    }
-    return l;
+bool starts_seal(std::span<const std::uint8_t> entry) {
+    return entry.size() >= kWitnessSealMagic.size() &&
+           std::equal(kWitnessSealMagic.begin(), kWitnessSealMagic.end(), entry.begin());
 }
 
 WitnessSite problem_site(WitnessProblem p) {
     switch (p) {
         case WitnessProblem::kNone: return WitnessSite::kNone;
-        case WitnessProblem::kTooLarge: return WitnessSite::kFile;
-        case WitnessProblem::kTruncatedHeader:
-        case WitnessProblem::kBadMagic:
+        case WitnessProblem::kTooLarge:
+        case WitnessProblem::kNotWitness: return WitnessSite::kFile;
         case WitnessProblem::kBadVersion:
+        case WitnessProblem::kTruncatedHeader:
         case WitnessProblem::kBadHeader:
-        case WitnessProblem::kHeaderKeyNotTrusted: return WitnessSite::kHeader;
-        case WitnessProblem::kTruncatedRecord:
+        case WitnessProblem::kHeaderKeyNotTrusted:
+        case WitnessProblem::kNotForwardSecure: return WitnessSite::kHeader;
         case WitnessProblem::kSequenceMismatch:
         case WitnessProblem::kUnknownKind:
         case WitnessProblem::kReservedNonZero:
         case WitnessProblem::kTimestampBackwards:
         case WitnessProblem::kChainBreak:
-        case WitnessProblem::kRecordHashMismatch: return WitnessSite::kRecord;
-        case WitnessProblem::kTruncatedSeal:
-        case WitnessProblem::kSealBadMagic:
+        case WitnessProblem::kRecordHashMismatch:
+        case WitnessProblem::kSegmentTooLong:
+        case WitnessProblem::kDataAfterEnd: return WitnessSite::kRecord;
         case WitnessProblem::kSealBadSignature:
         case WitnessProblem::kSealUntrustedSigner:
         case WitnessProblem::kSealBadField:
         case WitnessProblem::kSealWrongPrevDigest:
         case WitnessProblem::kSealBadDigest:
-        case WitnessProblem::kSealWrongKey: return WitnessSite::kSeal;
+        case WitnessProblem::kSealWrongKey:
+        case WitnessProblem::kSealWrongEpoch:
+        case WitnessProblem::kSealBadEpochMac: return WitnessSite::kSeal;
     }
     return WitnessSite::kNone;
 }
@@ -85,26 +68,29 @@ const char* problem_text(WitnessProblem p) {
     switch (p) {
         case WitnessProblem::kNone: return "no problem";
         case WitnessProblem::kTooLarge: return "file exceeds the reader's size limit";
-        case WitnessProblem::kTruncatedHeader: return "truncated (shorter than the header)";
-        case WitnessProblem::kBadMagic: return "wrong magic (not an RVM witness file)";
+        case WitnessProblem::kNotWitness: return "not a witness file (no RVM witness magic)";
         case WitnessProblem::kBadVersion: return "unsupported format version";
+        case WitnessProblem::kTruncatedHeader: return "truncated inside the header";
         case WitnessProblem::kBadHeader: return "header field has an unexpected value";
         case WitnessProblem::kHeaderKeyNotTrusted: return "public key in the header is not the trusted key";
-        case WitnessProblem::kTruncatedRecord: return "truncated inside the record";
+        case WitnessProblem::kNotForwardSecure:
+            return "the log is not forward-secure sealed, but a verification key was given";
         case WitnessProblem::kSequenceMismatch: return "sequence mismatch (record deleted, inserted or moved)";
         case WitnessProblem::kUnknownKind: return "unknown record kind";
         case WitnessProblem::kReservedNonZero: return "reserved bytes are not zero";
         case WitnessProblem::kTimestampBackwards: return "timestamp goes backwards";
         case WitnessProblem::kChainBreak: return "chain break (chain_hash_before != previous record_hash)";
         case WitnessProblem::kRecordHashMismatch: return "record hash mismatch (record altered)";
-        case WitnessProblem::kTruncatedSeal: return "truncated: seal missing or cut off";
-        case WitnessProblem::kSealBadMagic: return "bad seal magic";
+        case WitnessProblem::kSegmentTooLong: return "more records than a segment holds without a seal";
+        case WitnessProblem::kDataAfterEnd: return "data after the end marker";
         case WitnessProblem::kSealBadSignature: return "bad signature";
         case WitnessProblem::kSealUntrustedSigner: return "signed by a key other than the trusted one";
         case WitnessProblem::kSealBadField: return "seal field has an unexpected value";
         case WitnessProblem::kSealWrongPrevDigest: return "wrong previous-seal digest (seals dropped or reordered)";
         case WitnessProblem::kSealBadDigest: return "digest does not match the segment's records";
         case WitnessProblem::kSealWrongKey: return "disclosed key is not the segment's chain key";
+        case WitnessProblem::kSealWrongEpoch: return "sealed in an epoch other than that of its records";
+        case WitnessProblem::kSealBadEpochMac: return "forward-secure MAC does not verify with the epoch's key";
     }
     return "unknown problem";
 }

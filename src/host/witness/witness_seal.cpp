@@ -7,6 +7,17 @@ namespace rvm::host {
 
 static_assert(crypto_generichash_BYTES == sizeof(SealDigest));
 
+SealDigest head_digest(std::span<const std::uint8_t, kWitnessHeaderBytes> header) {
+    crypto_generichash_state st{};
+    // CANNOT FAIL: an unkeyed 32-byte BLAKE2b is within libsodium's limits.
+    (void)crypto_generichash_init(&st, nullptr, 0, sizeof(SealDigest));
+    (void)crypto_generichash_update(&st, kHeadDigestDomain.data(), kHeadDigestDomain.size());
+    (void)crypto_generichash_update(&st, header.data(), header.size());
+    SealDigest d{};
+    (void)crypto_generichash_final(&st, d.data(), d.size());
+    return d;
+}
+
 SegmentDigest::SegmentDigest(const SealDigest& prev, std::uint64_t segment) : state_{} {
     // CANNOT FAIL: an unkeyed 32-byte BLAKE2b is within libsodium's limits.
     (void)crypto_generichash_init(&state_, nullptr, 0, sizeof(SealDigest));
@@ -27,18 +38,34 @@ SealDigest SegmentDigest::finish() {
     return d;
 }
 
-WitnessSeal make_seal(const SigningKeyPair& keys, std::uint64_t segment, const SealDigest& prev,
-                      const SealDigest& digest, const MacKey& key) {
+std::array<std::uint8_t, 32> seal_epoch_mac(const FssSecret& epoch_key, const WitnessSeal& seal) {
+    const SealBytes bytes = encode(seal);
+    return fss_mac(epoch_key, std::span<const std::uint8_t>(bytes.data(), kWitnessSealMacBytes));
+}
+
+void sign_seal(const SigningKeyPair& keys, WitnessSeal& seal) {
+    const SealBytes bytes = encode(seal);
+    seal.signature = keys.sign(std::span<const std::uint8_t>(bytes.data(), kWitnessSealSignedBytes));
+}
+
+WitnessSeal make_seal(const SigningKeyPair& keys, const SealContent& c, const FssSecret* epoch_key,
+                      std::uint64_t epoch) {
     WitnessSeal s{};
     s.magic = kWitnessSealMagic;
-    s.segment = segment;
-    s.first_sequence = segment * kWitnessSegmentRecords;
-    s.record_count = static_cast<std::uint32_t>(kWitnessSegmentRecords);
-    s.prev_digest = prev;
-    s.digest = digest;
-    s.disclosed_key = key.bytes;
-    const SealBytes bytes = encode(s);
-    s.signature = keys.sign(std::span<const std::uint8_t>(bytes.data(), kWitnessSealSignedBytes));
+    s.segment = c.segment;
+    s.first_sequence = c.first_sequence;
+    s.record_count = c.record_count;
+    s.flags = c.last ? kSealEnd : 0;
+    s.prev_digest = c.prev;
+    s.digest = c.digest;
+    s.disclosed_key = c.key.bytes;
+    s.clock_offset_ns = c.clock_offset_ns;
+    if (epoch_key != nullptr) {
+        s.flags |= kSealForwardSecure;
+        s.epoch = epoch;
+        s.epoch_mac = seal_epoch_mac(*epoch_key, s);
+    }
+    sign_seal(keys, s);
     return s;
 }
 
