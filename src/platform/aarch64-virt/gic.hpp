@@ -1,0 +1,19 @@
+// GICv3 of QEMU virt, core 0 only: the distributor, this core's
+// redistributor and the system-register CPU interface at EL2. Physical
+// interrupts are routed to EL2 (HCR_EL2.IMO), so the hypervisor's timer
+// preempts a partition whatever the partition masks.
+#pragma once
+
+#include <cstdint>
+
+namespace rvm::bm {
+
+inline constexpr std::uint32_t kSpuriousIntid = 1023;
+
+void gic_init();
+void gic_enable_ppi(std::uint32_t intid);
+// Acknowledges the highest-priority pending interrupt (kSpuriousIntid: none).
+std::uint32_t gic_ack();
+void gic_eoi(std::uint32_t intid);
+
+}  // namespace rvm::bm

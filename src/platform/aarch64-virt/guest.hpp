@@ -1,0 +1,36 @@
+// Guest: one partition as the platform runs it -- its nucleus ids, VMID,
+// stage-2 tables, physical memory and the state of its one task.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "nucleus/handle.hpp"
+#include "platform/aarch64-virt/stage2.hpp"
+#include "platform/aarch64-virt/vcpu.hpp"
+
+namespace rvm::bm {
+
+enum class GuestRun : std::uint8_t { Runnable, Exited, Failed };
+
+struct Guest {
+    const char* name = "";
+    PartitionId partition;
+    TaskId task;
+    std::uint16_t vmid = 0;
+    std::uint64_t ram_pa = 0;
+    Stage2 s2;
+    VcpuRegs regs{};
+    El1State el1{};
+    GuestRun run = GuestRun::Runnable;
+    std::int64_t exit_code = 0;
+    std::uint64_t timer_preemptions = 0;
+    std::uint64_t hypercalls = 0;
+    std::uint64_t started_ns = 0;
+};
+
+// The bytes [ipa, ipa + out.size()) of `g` as it may read them; false if any
+// page is not readable by the partition.
+[[nodiscard]] bool guest_read(const Guest& g, std::uint64_t ipa, std::span<std::uint8_t> out);
+
+}  // namespace rvm::bm

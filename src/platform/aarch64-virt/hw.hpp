@@ -1,0 +1,27 @@
+// Register access for the EL2 platform: system registers by name and MMIO
+// by physical address (identity-mapped, see mmu.cpp).
+#pragma once
+
+#include <cstdint>
+
+// __extension__: a GNU statement expression, so that the register name
+// stays a string literal inside the asm.
+#define RVM_MRS(reg)                                     \
+    __extension__({                                      \
+        std::uint64_t v_;                                \
+        asm volatile("mrs %0, " #reg : "=r"(v_)::"memory"); \
+        v_;                                              \
+    })
+#define RVM_MSR(reg, val) asm volatile("msr " #reg ", %0" ::"r"(static_cast<std::uint64_t>(val)) : "memory")
+
+namespace rvm::bm {
+
+inline void isb() { asm volatile("isb" ::: "memory"); }
+inline void dsb_sy() { asm volatile("dsb sy" ::: "memory"); }
+
+// SAFETY: `pa` is a device register of QEMU virt, mapped Device-nGnRnE in
+// the EL2 identity map; volatile keeps every access as written.
+inline std::uint32_t mmio_read32(std::uint64_t pa) { return *reinterpret_cast<volatile std::uint32_t*>(pa); }
+inline void mmio_write32(std::uint64_t pa, std::uint32_t v) { *reinterpret_cast<volatile std::uint32_t*>(pa) = v; }
+
+}  // namespace rvm::bm

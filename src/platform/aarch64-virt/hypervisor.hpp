@@ -1,0 +1,76 @@
+// Hypervisor: the bare-metal platform around the nucleus. It owns the
+// nucleus (Kernel, Syscalls, WitnessLog), the scheduler policy and the
+// guests; it turns traps into nucleus calls and scheduler events. One core.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "nucleus/kernel.hpp"
+#include "nucleus/scheduler.hpp"
+#include "nucleus/syscalls.hpp"
+#include "platform/aarch64-virt/guest.hpp"
+#include "platform/aarch64-virt/memory_map.hpp"
+
+namespace rvm::bm {
+
+struct GuestSpec {
+    const char* name;
+    std::span<const std::uint8_t> image;  // flat binary linked at kGuestRamIpa
+    std::uint64_t arg0 = 0;               // x0 and x1 at entry
+    std::uint64_t arg1 = 0;
+};
+
+// What the run loop does after a trap.
+enum class Next : std::uint8_t { Resume, Repick };
+
+class Hypervisor {
+public:
+    Hypervisor(Kernel& kernel, Syscalls& syscalls, WitnessLog& log, Scheduler& sched);
+    Hypervisor(const Hypervisor&) = delete;
+    Hypervisor& operator=(const Hypervisor&) = delete;
+
+    // Creates the partition and its task, measures the image (witnessed),
+    // builds stage 2 and the start state. Returns the guest index or -1.
+    int add_guest(const GuestSpec& spec);
+    // An edge from `sender` to `receiver`: a nucleus CommEdge and a window
+    // at kGuestEdgeIpa + k * kEdgeSlot in both, each side writable only
+    // where it owns the layout of abi/edge.h. Returns its IPA, or 0.
+    std::uint64_t connect(int sender, int receiver);
+    // Sets x0 and x1 of a guest that has not run yet.
+    void set_args(int index, std::uint64_t a0, std::uint64_t a1);
+    // Runs until every guest has exited or failed.
+    void run();
+    void summary() const;
+
+    [[nodiscard]] std::span<const Guest> guests() const { return {guests_.data(), count_}; }
+
+private:
+    Next on_trap(Guest& g, unsigned kind);
+    Next on_sync(Guest& g);
+    Next on_hypercall(Guest& g);
+    Next on_irq(Guest& g);
+    void fail(Guest& g, FailReason reason, std::uint64_t detail, const char* what);
+    void finish(Guest& g);
+    void switch_to(int index);
+    void close_epoch_if_due(std::uint64_t now);
+    void witness_sched_events();
+    std::int64_t log_call(Guest& g, std::uint64_t ipa, std::uint64_t len);
+
+    Kernel& k_;
+    Syscalls& sys_;
+    WitnessLog& log_;
+    Scheduler& sched_;
+    std::array<Guest, kMaxGuests> guests_{};
+    std::size_t count_ = 0;
+    std::size_t edges_ = 0;
+    std::size_t live_ = 0;
+    int current_ = -1;  // guest whose EL1 state is loaded
+    std::uint64_t next_epoch_ns_ = 0;
+};
+
+// HCR_EL2, CPTR_EL2 and the counter access every partition runs with.
+void hypervisor_global_init();
+
+}  // namespace rvm::bm
