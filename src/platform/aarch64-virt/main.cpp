@@ -93,7 +93,8 @@ extern "C" [[noreturn]] void platform_main() {
     stage2_global_init();
     hypervisor_global_init();
 
-    WitnessLog& log = log_slot.make(hash, clock, boot_key(1), &sink);
+    const MacKey chain_master = boot_key(1);
+    WitnessLog& log = log_slot.make(hash, clock, chain_master, &sink);
     Kernel& kernel = kernel_slot.make(KernelEnv{hash, clock, boot_key(2), ProofPolicy{}, &log});
     Syscalls& sys = syscalls_slot.make(kernel);
     SchedConfig sc;
@@ -108,6 +109,11 @@ extern "C" [[noreturn]] void platform_main() {
     hv.summary();
     const WitnessHead head = log.head();
     con() << "rvm-bm: witness head records=" << Dec{head.next_sequence} << " last_hash=" << Hex{head.last_hash, 16}
+          << '\n';
+    // Nothing is appended after this: the open segment's key may leave too,
+    // so the host can check the unsealed tail's hashes (host_tool).
+    const std::uint64_t tail_segment = head.next_sequence / kWitnessSegmentRecords;
+    con() << "rvm-bm: T " << Dec{tail_segment} << ' ' << Bytes{segment_key(hash, chain_master, tail_segment).bytes}
           << '\n';
     con() << "rvm-bm: END\n";
     power_off();

@@ -1,0 +1,172 @@
+// rvm-bm-witness: turns the witness lines a bare-metal RVM image printed on
+// its console into a sealed witness file (docs/witness-format.md) that
+// `rvm witness verify` checks.
+//
+//   rvm-bm-witness CONSOLE_LOG OUT.witness
+//
+// The records are taken byte for byte as the image's nucleus chained them
+// ("rvm-bm: W <hex>"); segment keys are the ones the image disclosed when it
+// closed each segment ("rvm-bm: K <s> <hex>"). This tool only adds the
+// host's Ed25519 seals over what it received, so any change to a record in
+// transit fails that record's keyed hash, and a dropped or reordered record
+// fails its sequence. The image's final head ("witness head records=N
+// last_hash=H") is compared with the last record: a cut-off log is refused.
+// The image also discloses the key of its last, open segment once it will
+// append nothing more ("rvm-bm: T <s> <hex>"): the unsealed tail's keyed
+// hashes are checked here, since `rvm witness verify` cannot check them
+// without the chain master.
+// Exit: 0 written, 1 the log is malformed or incomplete, 2 usage or I/O.
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "host/signing_key.hpp"
+#include "host/sodium_hash.hpp"
+#include "host/witness_file.hpp"
+
+namespace {
+
+using rvm::MacKey;
+using rvm::WitnessRecord;
+
+struct Parsed {
+    std::vector<WitnessRecord> records;
+    std::vector<std::pair<std::uint64_t, MacKey>> keys;  // in order of appearance
+    std::vector<std::size_t> key_after;                  // records seen before each key
+    bool tail_key_seen = false;
+    std::uint64_t tail_segment = 0;
+    MacKey tail_key{};
+    bool head_seen = false;
+    std::uint64_t head_records = 0;
+    std::uint64_t head_hash = 0;
+};
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+// The records after the last full segment, against the disclosed tail key.
+bool check_tail(const Parsed& p, std::string& why) {
+    const std::uint64_t first = p.records.size() / rvm::kWitnessSegmentRecords * rvm::kWitnessSegmentRecords;
+    if (first == p.records.size()) return true;
+    if (!p.tail_key_seen || p.tail_segment != first / rvm::kWitnessSegmentRecords) {
+        why = "no key for the unsealed tail (segment " + std::to_string(first / rvm::kWitnessSegmentRecords) + ")";
+        return false;
+    }
+    const rvm::host::SodiumHash hash;
+    for (std::uint64_t i = first; i < p.records.size(); ++i) {
+        if (rvm::compute_record_hash(hash, p.tail_key, p.records[i]) != p.records[i].record_hash()) {
+            why = "tail record " + std::to_string(i) + ": record hash mismatch";
+            return false;
+        }
+    }
+    return true;
+}
+
+bool parse(std::istream& in, Parsed& out, std::string& why) {
+    std::string line;
+    std::size_t n = 0;
+    while (std::getline(in, line)) {
+        ++n;
+        line = trim(line);
+        if (line.rfind("rvm-bm: W ", 0) == 0) {
+            WitnessRecord r;
+            std::uint8_t bytes[sizeof r.raw];
+            if (!rvm::host::from_hex(line.substr(10), bytes)) {
+                why = "line " + std::to_string(n) + ": bad record";
+                return false;
+            }
+            std::memcpy(&r.raw, bytes, sizeof bytes);
+            out.records.push_back(r);
+        } else if (line.rfind("rvm-bm: K ", 0) == 0) {
+            const std::string rest = line.substr(10);
+            const std::size_t sp = rest.find(' ');
+            MacKey k;
+            if (sp == std::string::npos || !rvm::host::from_hex(rest.substr(sp + 1), k.bytes)) {
+                why = "line " + std::to_string(n) + ": bad segment key";
+                return false;
+            }
+            out.keys.emplace_back(std::stoull(rest.substr(0, sp)), k);
+            out.key_after.push_back(out.records.size());
+        } else if (line.rfind("rvm-bm: T ", 0) == 0) {
+            const std::string rest = line.substr(10);
+            const std::size_t sp = rest.find(' ');
+            if (sp == std::string::npos || !rvm::host::from_hex(rest.substr(sp + 1), out.tail_key.bytes)) {
+                why = "line " + std::to_string(n) + ": bad tail key";
+                return false;
+            }
+            out.tail_segment = std::stoull(rest.substr(0, sp));
+            out.tail_key_seen = true;
+        } else if (line.rfind("rvm-bm: witness head records=", 0) == 0) {
+            unsigned long long records = 0, hash = 0;
+            if (std::sscanf(line.c_str(), "rvm-bm: witness head records=%llu last_hash=%llx", &records, &hash) != 2) {
+                why = "line " + std::to_string(n) + ": bad head";
+                return false;
+            }
+            out.head_seen = true;
+            out.head_records = records;
+            out.head_hash = hash;
+        }
+    }
+    if (!out.head_seen) {
+        why = "no 'witness head' line: the log is cut off";
+        return false;
+    }
+    if (out.head_records != out.records.size()) {
+        why = "the image reported " + std::to_string(out.head_records) + " records, the log has " +
+              std::to_string(out.records.size());
+        return false;
+    }
+    if (!out.records.empty() && out.records.back().record_hash() != out.head_hash) {
+        why = "the last record's hash is not the head the image reported";
+        return false;
+    }
+    return check_tail(out, why);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 3) {
+        std::fprintf(stderr, "usage: rvm-bm-witness CONSOLE_LOG OUT.witness\n");
+        return 2;
+    }
+    std::ifstream in(argv[1]);
+    if (!in) {
+        std::fprintf(stderr, "rvm-bm-witness: cannot read %s\n", argv[1]);
+        return 2;
+    }
+    Parsed p;
+    std::string why;
+    if (!parse(in, p, why)) {
+        std::fprintf(stderr, "rvm-bm-witness: %s\n", why.c_str());
+        return 1;
+    }
+    auto keys = rvm::host::SigningKeyPair::generate();
+    if (!keys) return 2;
+    rvm::host::WitnessWriterOptions opt;
+    opt.capacity_records = p.records.size() + 64;
+    auto writer = rvm::host::WitnessFileWriter::create(argv[2], keys.value(), opt);
+    if (!writer) {
+        std::fprintf(stderr, "rvm-bm-witness: cannot create %s: %s\n", argv[2],
+                     rvm::host::describe(writer.error()).c_str());
+        return 2;
+    }
+    std::size_t k = 0;
+    for (std::size_t i = 0; i <= p.records.size(); ++i) {
+        while (k < p.keys.size() && p.key_after[k] == i) {
+            writer.value()->segment_closed(p.keys[k].first, p.keys[k].second);
+            ++k;
+        }
+        if (i < p.records.size()) writer.value()->accept(p.records[i]);
+    }
+    if (auto r = writer.value()->flush(); !r) {
+        std::fprintf(stderr, "rvm-bm-witness: %s\n", rvm::host::describe(r.error()).c_str());
+        return 2;
+    }
+    std::printf("rvm-bm-witness: %zu records, %zu sealed segments -> %s\n", p.records.size(), p.keys.size(), argv[2]);
+    return 0;
+}
