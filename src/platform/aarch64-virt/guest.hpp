@@ -27,6 +27,8 @@ struct Guest {
     std::uint64_t timer_preemptions = 0;
     std::uint64_t hypercalls = 0;
     std::uint64_t started_ns = 0;
+    bool uart_leased = false;  // the PL011 is mapped at kGuestUartIpa
+    LeaseId uart_lease;
 };
 
 // The bytes [ipa, ipa + out.size()) of `g` as it may read them; false if any

@@ -20,6 +20,7 @@ RVM_GUEST_IMAGE(fault)
 RVM_GUEST_IMAGE(undef)
 RVM_GUEST_IMAGE(edge_tx)
 RVM_GUEST_IMAGE(edge_rx)
+RVM_GUEST_IMAGE(uart_lease)
 RVM_GUEST_IMAGE(bench)
 RVM_GUEST_IMAGE(bench_peer)
 

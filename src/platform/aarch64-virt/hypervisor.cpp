@@ -140,6 +140,36 @@ std::uint64_t Hypervisor::connect(int sender, int receiver) {
     return ipa;
 }
 
+bool Hypervisor::lease_uart(int index, std::uint64_t duration_ns) {
+    Guest& g = guests_[static_cast<std::size_t>(index)];
+    if (!uart_registered_) {
+        auto d = k_.register_device(kUartBase);
+        if (!d) return false;
+        uart_device_ = d.value();
+        uart_registered_ = true;
+    }
+    auto l = k_.acquire_lease(g.partition, uart_device_, duration_ns);
+    if (!l) return false;
+    if (!g.s2.map(kGuestUartIpa, kUartBase, 4096, S2Access::Device)) {
+        (void)k_.revoke_lease(l.value());
+        return false;
+    }
+    g.uart_lease = l.value();
+    g.uart_leased = true;
+    con() << "rvm-bm: lease UART -> " << g.name << " for " << Dec{duration_ns / 1'000'000} << " ms\n";
+    return true;
+}
+
+void Hypervisor::reap_leases() {
+    if (!uart_registered_ || k_.expire_leases() == 0) return;
+    for (Guest& g : guests_) {
+        if (!g.uart_leased || k_.lease_valid(g.uart_lease)) continue;
+        g.s2.unmap(kGuestUartIpa, 4096, g.vmid);
+        g.uart_leased = false;
+        con() << "rvm-bm: lease of UART by " << g.name << " expired: unmapped from its stage 2\n";
+    }
+}
+
 void Hypervisor::set_args(int index, std::uint64_t a0, std::uint64_t a1) {
     Guest& g = guests_[static_cast<std::size_t>(index)];
     g.regs.x[0] = a0;
@@ -160,6 +190,7 @@ void Hypervisor::run() {
     while (live_ > 0) {
         const std::uint64_t now = k_.now_ns();
         close_epoch_if_due(now);
+        reap_leases();
         auto pick = sched_.pick_next(0, now);
         if (!pick || pick.value().idle()) {
             con() << "rvm-bm: scheduler has nothing to run with " << Dec{live_} << " partitions live\n";

@@ -38,6 +38,11 @@ public:
     // at kGuestEdgeIpa + k * kEdgeSlot in both, each side writable only
     // where it owns the layout of abi/edge.h. Returns its IPA, or 0.
     std::uint64_t connect(int sender, int receiver);
+    // Leases the PL011 to a guest for `duration_ns`: a nucleus DeviceLease
+    // and the UART page mapped in the guest's stage 2 at kGuestUartIpa. When
+    // the lease expires (checked at every scheduling point) the page is
+    // unmapped again, so the next access is a stage-2 abort.
+    bool lease_uart(int index, std::uint64_t duration_ns);
     // Sets x0 and x1 of a guest that has not run yet.
     void set_args(int index, std::uint64_t a0, std::uint64_t a1);
     // Runs until every guest has exited or failed.
@@ -55,6 +60,7 @@ private:
     void finish(Guest& g);
     void switch_to(int index);
     void close_epoch_if_due(std::uint64_t now);
+    void reap_leases();
     void witness_sched_events();
     std::int64_t log_call(Guest& g, std::uint64_t ipa, std::uint64_t len);
 
@@ -68,6 +74,8 @@ private:
     std::size_t live_ = 0;
     int current_ = -1;  // guest whose EL1 state is loaded
     std::uint64_t next_epoch_ns_ = 0;
+    bool uart_registered_ = false;
+    DeviceId uart_device_;
 };
 
 // HCR_EL2, CPTR_EL2 and the counter access every partition runs with.

@@ -72,7 +72,10 @@ void run_demo(Hypervisor& hv) {
     const int undef = hv.add_guest({"undef", image_undef()});
     const int tx = hv.add_guest({"edge_tx", image_edge_tx()});
     const int rx = hv.add_guest({"edge_rx", image_edge_rx()});
-    if (hello < 0 || spinner < 0 || fault < 0 || undef < 0 || tx < 0 || rx < 0) halt("cannot create the partitions");
+    const int lease = hv.add_guest({"uart_lease", image_uart_lease()});
+    if (hello < 0 || spinner < 0 || fault < 0 || undef < 0 || tx < 0 || rx < 0 || lease < 0)
+        halt("cannot create the partitions");
+    if (!hv.lease_uart(lease, 30'000'000)) halt("cannot lease the UART");
     const std::uint64_t window = hv.connect(tx, rx);
     if (window == 0) halt("cannot connect the edge");
     hv.set_args(tx, window, 4096);
