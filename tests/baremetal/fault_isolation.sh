@@ -5,7 +5,7 @@ source "$(dirname "$0")/lib.sh"
 expect_line '^rvm-bm: partition fault failed: stage-2 data abort detail=20000000 ' "stage-2 abort at IPA 0x20000000 failed 'fault'"
 expect_line '^rvm-bm: partition undef failed: undefined instruction ' "udf failed 'undef'"
 if grep -q 'must not happen' "$console"; then fail "a faulting partition ran on"; else pass "neither faulting partition ran on"; fi
-for g in hello spinner edge_tx bench bench_peer; do
+for g in hello spinner edge_tx vtimer bench bench_peer; do
   expect_line "^rvm-bm: summary $g vmid=[0-9]+ state=exited" "$g was not disturbed"
 done
 "$bm_witness" "$console" "$dir/log.witness" >/dev/null || fail "witness conversion"

@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 "$rvm" witness show --json "$dir/log.witness" >"$dir/show.json" || fail "witness show"
 # le64 HEX16: the 8 bytes as the little-endian u64 `witness show` prints.
 le64() { echo "$1" | sed -E 's/(..)(..)(..)(..)(..)(..)(..)(..)/\8\7\6\5\4\3\2\1/' | sed -E 's/^0+//'; }
-for g in hello spinner fault undef edge_tx edge_rx uart_lease bench bench_peer; do
+for g in hello spinner fault undef edge_tx edge_rx uart_lease vtimer bench bench_peer; do
   want=$(sha256sum "$guest_dir/$g.bin" | cut -d' ' -f1)
   expect_line "^rvm-bm: measured $g bytes=[0-9]+ sha256=$want\$" "$g measured as the built binary"
   for part in 0 1 2 3; do
@@ -16,5 +16,5 @@ for g in hello spinner fault undef edge_tx edge_rx uart_lease bench bench_peer; 
   done
 done
 n=$(grep -c '"kind":"boot_attestation"' "$dir/show.json")
-if [ "$n" -eq 18 ]; then pass "18 boot_attestation records (2 per partition)"; else fail "$n boot_attestation records"; fi
+if [ "$n" -eq 20 ]; then pass "20 boot_attestation records (2 per partition)"; else fail "$n boot_attestation records"; fi
 finish

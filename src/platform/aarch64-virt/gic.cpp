@@ -27,6 +27,7 @@ void gic_init() {
     isb();
     RVM_MSR(S3_0_C4_C6_0, 0xff);  // ICC_PMR_EL1: accept every priority
     RVM_MSR(S3_0_C12_C12_3, 0);   // ICC_BPR1_EL1
+    RVM_MSR(S3_0_C12_C12_4, 2);   // ICC_CTLR_EL1.EOImode = 1: EOIR drops priority, DIR deactivates
     RVM_MSR(S3_0_C12_C12_7, 1);   // ICC_IGRPEN1_EL1
     isb();
 }
@@ -44,8 +45,13 @@ std::uint32_t gic_ack() {
     return static_cast<std::uint32_t>(v & 0xffffff);
 }
 
-void gic_eoi(std::uint32_t intid) {
+void gic_priority_drop(std::uint32_t intid) {
     RVM_MSR(S3_0_C12_C12_1, intid);  // ICC_EOIR1_EL1
+    isb();
+}
+
+void gic_deactivate(std::uint32_t intid) {
+    RVM_MSR(S3_0_C12_C11_1, intid);  // ICC_DIR_EL1
     isb();
 }
 

@@ -14,6 +14,9 @@ void gic_init();
 void gic_enable_ppi(std::uint32_t intid);
 // Acknowledges the highest-priority pending interrupt (kSpuriousIntid: none).
 std::uint32_t gic_ack();
-void gic_eoi(std::uint32_t intid);
+// EOImode 1: the end of an interrupt is two steps, so that one injected into
+// a partition with the HW bit stays active until the partition ends it.
+void gic_priority_drop(std::uint32_t intid);
+void gic_deactivate(std::uint32_t intid);
 
 }  // namespace rvm::bm

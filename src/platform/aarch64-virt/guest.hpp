@@ -8,6 +8,7 @@
 #include "nucleus/handle.hpp"
 #include "platform/aarch64-virt/stage2.hpp"
 #include "platform/aarch64-virt/vcpu.hpp"
+#include "platform/aarch64-virt/vgic.hpp"
 
 namespace rvm::bm {
 
@@ -22,10 +23,12 @@ struct Guest {
     Stage2 s2;
     VcpuRegs regs{};
     El1State el1{};
+    VgicState vgic{};
     GuestRun run = GuestRun::Runnable;
     std::int64_t exit_code = 0;
     std::uint64_t timer_preemptions = 0;
     std::uint64_t hypercalls = 0;
+    std::uint64_t virqs = 0;  // interrupts injected through the list registers
     std::uint64_t started_ns = 0;
     bool uart_leased = false;  // the PL011 is mapped at kGuestUartIpa
     LeaseId uart_lease;

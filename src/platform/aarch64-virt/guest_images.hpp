@@ -21,6 +21,7 @@ RVM_GUEST_IMAGE(undef)
 RVM_GUEST_IMAGE(edge_tx)
 RVM_GUEST_IMAGE(edge_rx)
 RVM_GUEST_IMAGE(uart_lease)
+RVM_GUEST_IMAGE(vtimer)
 RVM_GUEST_IMAGE(bench)
 RVM_GUEST_IMAGE(bench_peer)
 

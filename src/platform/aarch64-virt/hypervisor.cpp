@@ -178,9 +178,14 @@ void Hypervisor::set_args(int index, std::uint64_t a0, std::uint64_t a1) {
 
 void Hypervisor::switch_to(int index) {
     if (index == current_) return;
-    if (current_ >= 0) guests_[static_cast<std::size_t>(current_)].el1.save();
+    if (current_ >= 0) {
+        Guest& prev = guests_[static_cast<std::size_t>(current_)];
+        prev.el1.save();
+        prev.vgic.save();
+    }
     const Guest& g = guests_[static_cast<std::size_t>(index)];
     g.el1.load();
+    g.vgic.load();
     RVM_MSR(vttbr_el2, g.s2.vttbr(g.vmid));
     isb();
     current_ = index;
@@ -220,14 +225,22 @@ Next Hypervisor::on_trap(Guest& g, unsigned kind) {
 Next Hypervisor::on_irq(Guest& g) {
     const std::uint32_t intid = gic_ack();
     if (intid == kSpuriousIntid) return Next::Resume;
-    Next next = Next::Resume;
-    if (intid == kHypTimerIntid) {
-        hyp_timer_disarm();
-        ++g.timer_preemptions;
-        next = Next::Repick;
+    gic_priority_drop(intid);
+    if (intid == kVirtTimerIntid) {
+        // The running partition's own virtual timer (only its CNTV is
+        // enabled): it stays active until the partition's EOI ends it.
+        if (vgic_inject_hw(intid)) {
+            ++g.virqs;
+            return Next::Resume;
+        }
+        gic_deactivate(intid);
+        return Next::Resume;
     }
-    gic_eoi(intid);
-    return next;
+    gic_deactivate(intid);
+    if (intid != kHypTimerIntid) return Next::Resume;
+    hyp_timer_disarm();
+    ++g.timer_preemptions;
+    return Next::Repick;
 }
 
 Next Hypervisor::on_sync(Guest& g) {
@@ -303,7 +316,7 @@ void Hypervisor::finish(Guest& g) {
     g.run = GuestRun::Exited;
     --live_;
     con() << "rvm-bm: partition " << g.name << " exited code=" << Dec{static_cast<std::uint64_t>(g.exit_code)}
-          << " preemptions=" << Dec{g.timer_preemptions} << '\n';
+          << " preemptions=" << Dec{g.timer_preemptions} << " virqs=" << Dec{g.virqs} << '\n';
 }
 
 void Hypervisor::fail(Guest& g, FailReason reason, std::uint64_t detail, const char* what) {
@@ -347,7 +360,8 @@ void Hypervisor::summary() const {
     for (const Guest& g : guests()) {
         con() << "rvm-bm: summary " << g.name << " vmid=" << Dec{g.vmid} << " state="
               << (g.run == GuestRun::Exited ? "exited" : g.run == GuestRun::Failed ? "failed" : "runnable")
-              << " hypercalls=" << Dec{g.hypercalls} << " preemptions=" << Dec{g.timer_preemptions} << '\n';
+              << " hypercalls=" << Dec{g.hypercalls} << " preemptions=" << Dec{g.timer_preemptions}
+              << " virqs=" << Dec{g.virqs} << '\n';
     }
 }
 

@@ -20,6 +20,7 @@
 #include "platform/aarch64-virt/stage2.hpp"
 #include "platform/aarch64-virt/timer.hpp"
 #include "platform/aarch64-virt/uart_witness_sink.hpp"
+#include "platform/aarch64-virt/vgic.hpp"
 
 extern "C" void (*const __init_array_start[])();
 extern "C" void (*const __init_array_end[])();
@@ -73,7 +74,8 @@ void run_demo(Hypervisor& hv) {
     const int tx = hv.add_guest({"edge_tx", image_edge_tx()});
     const int rx = hv.add_guest({"edge_rx", image_edge_rx()});
     const int lease = hv.add_guest({"uart_lease", image_uart_lease()});
-    if (hello < 0 || spinner < 0 || fault < 0 || undef < 0 || tx < 0 || rx < 0 || lease < 0)
+    const int vtimer = hv.add_guest({"vtimer", image_vtimer()});
+    if (hello < 0 || spinner < 0 || fault < 0 || undef < 0 || tx < 0 || rx < 0 || lease < 0 || vtimer < 0)
         halt("cannot create the partitions");
     if (!hv.lease_uart(lease, 30'000'000)) halt("cannot lease the UART");
     const std::uint64_t window = hv.connect(tx, rx);
@@ -93,6 +95,8 @@ extern "C" [[noreturn]] void platform_main() {
 
     gic_init();
     gic_enable_ppi(kHypTimerIntid);
+    gic_enable_ppi(kVirtTimerIntid);
+    vgic_init();
     stage2_global_init();
     hypervisor_global_init();
 
