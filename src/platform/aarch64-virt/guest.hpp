@@ -6,6 +6,7 @@
 #include <span>
 
 #include "nucleus/handle.hpp"
+#include "nucleus/psi.hpp"
 #include "platform/aarch64-virt/stage2.hpp"
 #include "platform/aarch64-virt/vcpu.hpp"
 #include "platform/aarch64-virt/vgic.hpp"
@@ -30,6 +31,10 @@ struct Guest {
     std::uint64_t hypercalls = 0;
     std::uint64_t virqs = 0;  // interrupts injected through the list registers
     std::uint64_t started_ns = 0;
+    PsiSample psi_counters{};  // this vCPU's trap counts, the Ψ engine's input
+    PsiState psi_state = PsiState::Zero;
+    std::uint32_t psi_ratio_ppm = 0;
+    std::uint32_t psi_epochs = 0;  // epochs classified PSI
     bool uart_leased = false;  // the PL011 is mapped at kGuestUartIpa
     LeaseId uart_lease;
 };

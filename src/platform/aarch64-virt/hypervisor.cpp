@@ -108,6 +108,7 @@ int Hypervisor::add_guest(const GuestSpec& spec) {
     g.el1.vbar = kGuestVectorsIpa;
     g.el1.spsr = kSpsrEl1hMasked;
 
+    if (!psi_.attach_partition(g.partition) || !psi_.attach_vcpu(g.task, g.partition)) return -1;
     const std::uint64_t now = k_.now_ns();
     if (!sched_.enqueue(0, static_cast<SchedTaskId>(index), TaskParams{g.partition.index}, now)) return -1;
     g.started_ns = now;
@@ -215,6 +216,7 @@ void Hypervisor::run() {
 }
 
 Next Hypervisor::on_trap(Guest& g, unsigned kind) {
+    ++g.psi_counters.exits;
     switch (kind) {
         case VCPU_EXIT_SYNC: return on_sync(g);
         case VCPU_EXIT_IRQ: return on_irq(g);
@@ -231,6 +233,7 @@ Next Hypervisor::on_irq(Guest& g) {
         // enabled): it stays active until the partition's EOI ends it.
         if (vgic_inject_hw(intid)) {
             ++g.virqs;
+            ++g.psi_counters.irq_injections;
             return Next::Resume;
         }
         gic_deactivate(intid);
@@ -263,6 +266,7 @@ Next Hypervisor::on_sync(Guest& g) {
             return Next::Resume;
         }
         case kEcWfx:
+            ++g.psi_counters.halt_exits;
             g.regs.elr += 4;
             return Next::Repick;  // WFI/WFE: nothing to wait for, let others run
         case kEcDabtLow:
@@ -278,6 +282,7 @@ Next Hypervisor::on_sync(Guest& g) {
 
 Next Hypervisor::on_hypercall(Guest& g) {
     ++g.hypercalls;
+    ++g.psi_counters.hypercalls;
     const std::uint64_t nr = g.regs.x[0];
     switch (nr) {
         case RVM_HC_EXIT:
@@ -310,11 +315,19 @@ std::int64_t Hypervisor::log_call(Guest& g, std::uint64_t ipa, std::uint64_t len
     return static_cast<std::int64_t>(len);
 }
 
+// The nucleus reuses task slots: the Ψ engine lets go of the ended vCPU
+// (its last state stays in the Guest for the summary).
+void Hypervisor::release(Guest& g) {
+    (void)psi_.detach_vcpu(g.task);
+    (void)psi_.detach_partition(g.partition);
+    --live_;
+}
+
 void Hypervisor::finish(Guest& g) {
     (void)k_.terminate_task(g.task, static_cast<std::uint64_t>(g.exit_code));
     (void)sched_.dequeue(0, static_cast<SchedTaskId>(&g - guests_.data()), k_.now_ns());
     g.run = GuestRun::Exited;
-    --live_;
+    release(g);
     con() << "rvm-bm: partition " << g.name << " exited code=" << Dec{static_cast<std::uint64_t>(g.exit_code)}
           << " preemptions=" << Dec{g.timer_preemptions} << " virqs=" << Dec{g.virqs} << '\n';
 }
@@ -328,16 +341,43 @@ void Hypervisor::fail(Guest& g, FailReason reason, std::uint64_t detail, const c
     sched_.report_failure(g.partition.index, k_.now_ns());
     sched_.partition_recovered(g.partition.index, k_.now_ns());
     g.run = GuestRun::Failed;
-    --live_;
+    release(g);
     con() << "rvm-bm: partition " << g.name << " failed: " << what << " detail=" << Hex{detail}
           << " elr=" << Hex{g.regs.elr} << '\n';
 }
 
 void Hypervisor::close_epoch_if_due(std::uint64_t now) {
     if (now < next_epoch_ns_) return;
-    if (next_epoch_ns_ != 0) sched_.end_epoch(now);
+    if (next_epoch_ns_ != 0) {
+        observe_psi(now - epoch_start_ns_);
+        sched_.end_epoch(now);
+    }
+    epoch_start_ns_ = now;
     next_epoch_ns_ = now + kEpochNs;
     witness_sched_events();
+}
+
+// Ψ from trap counts, as the KVM host does from KVM's stats: each runnable
+// vCPU's epoch is classified, and the policy's ratio, boost and CPU band go
+// to the scheduler as Flow signals.
+void Hypervisor::observe_psi(std::uint64_t epoch_ns) {
+    ++psi_epoch_;
+    for (std::size_t i = 0; i < count_; ++i) {
+        Guest& g = guests_[i];
+        if (g.run != GuestRun::Runnable || epoch_ns == 0 || epoch_ns > kPsiMaxEpochNs) continue;
+        auto st = psi_.observe(g.task, g.psi_counters, PsiEpoch{psi_epoch_, epoch_ns});
+        if (!st) continue;
+        g.psi_state = st.value();
+        if (g.psi_state == PsiState::Psi) ++g.psi_epochs;
+        auto decision = psi_.policy(g.partition);
+        if (!decision) continue;
+        g.psi_ratio_ppm = decision.value().ratio_ppm;
+        FlowSignals sig;
+        sig.psi_ppm = decision.value().ratio_ppm;
+        sig.psi_boost = decision.value().boost;
+        sig.cpu_permille = decision.value().cpu_permille;
+        (void)sched_.set_signals(0, static_cast<SchedTaskId>(i), sig);
+    }
 }
 
 void Hypervisor::witness_sched_events() {
@@ -361,7 +401,8 @@ void Hypervisor::summary() const {
         con() << "rvm-bm: summary " << g.name << " vmid=" << Dec{g.vmid} << " state="
               << (g.run == GuestRun::Exited ? "exited" : g.run == GuestRun::Failed ? "failed" : "runnable")
               << " hypercalls=" << Dec{g.hypercalls} << " preemptions=" << Dec{g.timer_preemptions}
-              << " virqs=" << Dec{g.virqs} << '\n';
+              << " virqs=" << Dec{g.virqs} << " psi_epochs=" << Dec{g.psi_epochs}
+              << " psi_last=" << psi_state_name(g.psi_state) << " psi_ratio_ppm=" << Dec{g.psi_ratio_ppm} << '\n';
     }
 }
 

@@ -8,6 +8,7 @@
 #include <span>
 
 #include "nucleus/kernel.hpp"
+#include "nucleus/psi_engine.hpp"
 #include "nucleus/scheduler.hpp"
 #include "nucleus/syscalls.hpp"
 #include "platform/aarch64-virt/guest.hpp"
@@ -58,9 +59,11 @@ private:
     Next on_irq(Guest& g);
     void fail(Guest& g, FailReason reason, std::uint64_t detail, const char* what);
     void finish(Guest& g);
+    void release(Guest& g);
     void switch_to(int index);
     void close_epoch_if_due(std::uint64_t now);
     void reap_leases();
+    void observe_psi(std::uint64_t epoch_ns);
     void witness_sched_events();
     std::int64_t log_call(Guest& g, std::uint64_t ipa, std::uint64_t len);
 
@@ -73,7 +76,10 @@ private:
     std::size_t edges_ = 0;
     std::size_t live_ = 0;
     int current_ = -1;  // guest whose EL1 state is loaded
+    PsiEngine psi_;
     std::uint64_t next_epoch_ns_ = 0;
+    std::uint64_t epoch_start_ns_ = 0;
+    std::uint64_t psi_epoch_ = 0;
     bool uart_registered_ = false;
     DeviceId uart_device_;
 };

@@ -52,6 +52,14 @@ RVM_RT_NO_LIBCALL std::size_t strlen(const char* s) {
     return n;
 }
 
+// libgcc's version uses SIMD (cnt), which traps at EL2 (CPTR_EL2.TFP) and
+// would need FP state saved across partitions; std::popcount calls it.
+RVM_RT_NO_LIBCALL int __popcountdi2(unsigned long x) {
+    int n = 0;
+    for (; x != 0; x &= x - 1) ++n;
+    return n;
+}
+
 // A pure virtual call or an abort is our bug: halt loudly.
 void __cxa_pure_virtual() { rvm::bm::halt("pure virtual call"); }
 void abort() { rvm::bm::halt("abort"); }
