@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# A device lease maps the PL011 into one partition's stage 2 while it holds;
-# at expiry the nucleus ends it (witnessed) and the page is unmapped, so the
+# A device lease maps the PL011 into one partition's stage 2 while it holds.
+# The partition acquires it itself (lease_acquire with its device capability
+# and a Standard proof token, checked by the nucleus); at expiry the nucleus ends it (witnessed) and the page is unmapped, so the
 # partition's next access is a stage-2 abort.
 source "$(dirname "$0")/lib.sh"
-expect_line '^rvm-bm: lease UART -> uart_lease for 30 ms$' "the UART was leased for 30 ms"
+expect_line '^rvm-bm: UART offered to uart_lease: device capability and one proof token for a 30 ms lease$' "the platform granted a device capability and a proof token"
+expect_line '^rvm-bm: lease UART -> uart_lease \(acquired by hypercall\): mapped in its stage 2$' "the partition acquired the lease through the nucleus"
+expect_line '^\[uart_lease\] uart_lease: lease cap=[0-9a-f]+; the same token again: status=9$' "the token cannot be replayed (RVM_E_PROOF_REPLAYED)"
 expect_line '^uart_lease: direct write to the leased UART$' "the partition wrote to the UART itself while leased"
 expect_line '^rvm-bm: lease of UART by uart_lease expired: unmapped from its stage 2$' "expiry unmapped the UART"
 expect_line '^rvm-bm: partition uart_lease failed: stage-2 data abort detail=90000(00|18) ' "an access after expiry is a stage-2 abort"
@@ -13,7 +16,7 @@ l_write=$(line_of '^uart_lease: direct write')
 if [ "$l_write" -gt 0 ] && [ "$l_write" -lt "$l_exp" ]; then pass "the direct write came before the expiry"; else fail "order: write $l_write, expiry $l_exp"; fi
 "$bm_witness" "$console" "$dir/log.witness" >/dev/null || fail "witness conversion"
 "$rvm" witness show "$dir/log.witness" >"$dir/show.txt" || fail "witness show"
-for k in device_register lease_acquire lease_expire; do
+for k in device_register cap_grant proof_issued proof_verified proof_rejected lease_acquire lease_expire; do
   grep -q "kind=$k " "$dir/show.txt" && pass "$k witnessed" || fail "no $k record"
 done
 finish

@@ -25,6 +25,7 @@ constexpr std::uint64_t kSctlrEl1Reset = 0x30d00800;  // RES1 bits, MMU and cach
 constexpr std::uint64_t kEpochNs = 10'000'000;
 constexpr std::uint64_t kEdgeCapacity = 4096;
 constexpr std::uint64_t kLogMax = 256;
+constexpr std::uint64_t kTokenLifetimeNs = 5'000'000'000;
 
 // ESR_EL2 exception classes.
 constexpr std::uint64_t kEcWfx = 0x01, kEcFp = 0x07, kEcHvc = 0x16, kEcSmc = 0x17, kEcSysreg = 0x18,
@@ -64,7 +65,7 @@ Hypervisor::Hypervisor(Kernel& kernel, Syscalls& syscalls, WitnessLog& log, Sche
     : k_(kernel), sys_(syscalls), log_(log), sched_(sched) {}
 
 int Hypervisor::add_guest(const GuestSpec& spec) {
-    if (count_ == guests_.size() || spec.image.size() > kGuestRamSize / 2) return -1;
+    if (count_ == guests_.size() || spec.image.size() > kGuestTokenIpa - kGuestRamIpa) return -1;
     const auto index = static_cast<int>(count_);
     Guest& g = guests_[count_];
     g.name = spec.name;
@@ -141,7 +142,7 @@ std::uint64_t Hypervisor::connect(int sender, int receiver) {
     return ipa;
 }
 
-bool Hypervisor::lease_uart(int index, std::uint64_t duration_ns) {
+bool Hypervisor::offer_uart_lease(int index, std::uint64_t duration_ns) {
     Guest& g = guests_[static_cast<std::size_t>(index)];
     if (!uart_registered_) {
         auto d = k_.register_device(kUartBase);
@@ -149,16 +150,39 @@ bool Hypervisor::lease_uart(int index, std::uint64_t duration_ns) {
         uart_device_ = d.value();
         uart_registered_ = true;
     }
-    auto l = k_.acquire_lease(g.partition, uart_device_, duration_ns);
-    if (!l) return false;
-    if (!g.s2.map(kGuestUartIpa, kUartBase, 4096, S2Access::Device)) {
-        (void)k_.revoke_lease(l.value());
-        return false;
-    }
-    g.uart_lease = l.value();
-    g.uart_leased = true;
-    con() << "rvm-bm: lease UART -> " << g.name << " for " << Dec{duration_ns / 1'000'000} << " ms\n";
+    auto cap = k_.grant(g.partition, ObjectRef{RVM_OBJ_DEVICE, uart_device_.raw()},
+                        Rights{RVM_RIGHT_LEASE | RVM_RIGHT_PROVE});
+    if (!cap) return false;
+    const CallArgs args{cap.value().raw(), duration_ns, 0, 0, 0};
+    // Standard tokens must expire (ProofPolicy bounds their lifetime).
+    auto token = k_.mint_proof(g.partition, cap.value(), RVM_PROOF_STANDARD, RVM_HC_DEVICE_LEASE_ACQUIRE, args,
+                               k_.now_ns() + kTokenLifetimeNs);
+    if (!token) return false;
+    // SAFETY: kGuestTokenIpa lies in the guest's RAM slot (memory_map.hpp),
+    // above any image add_guest accepts.
+    std::memcpy(reinterpret_cast<void*>(g.ram_pa + (kGuestTokenIpa - kGuestRamIpa)), &token.value().raw,
+                sizeof token.value().raw);
+    set_args(index, cap.value().raw(), kGuestTokenIpa);
+    con() << "rvm-bm: UART offered to " << g.name << ": device capability and one proof token for a "
+          << Dec{duration_ns / 1'000'000} << " ms lease\n";
     return true;
+}
+
+// After a successful lease_acquire: the caller's live lease of the UART.
+void Hypervisor::map_new_lease(Guest& g) {
+    if (!uart_registered_ || g.uart_leased) return;
+    bool found = false;
+    LeaseId id;
+    k_.state().leases.for_each([&](LeaseId l, const DeviceLease& lease) {
+        if (lease.holder == g.partition && lease.device == uart_device_ && k_.lease_valid(l)) {
+            id = l;
+            found = true;
+        }
+    });
+    if (!found || !g.s2.map(kGuestUartIpa, kUartBase, 4096, S2Access::Device)) return;
+    g.uart_lease = id;
+    g.uart_leased = true;
+    con() << "rvm-bm: lease UART -> " << g.name << " (acquired by hypercall): mapped in its stage 2\n";
 }
 
 void Hypervisor::reap_leases() {
@@ -298,7 +322,9 @@ Next Hypervisor::on_hypercall(Guest& g) {
     frame.nr = nr;
     for (std::size_t i = 0; i < frame.args.size(); ++i) frame.args[i] = g.regs.x[i + 1];
     const PlatformMemory mem{guests()};
-    g.regs.x[0] = static_cast<std::uint64_t>(sys_.dispatch(g.partition, frame, mem));
+    const rvm_ret_t ret = sys_.dispatch(g.partition, frame, mem);
+    g.regs.x[0] = static_cast<std::uint64_t>(ret);
+    if (nr == RVM_HC_DEVICE_LEASE_ACQUIRE && ret >= 0) map_new_lease(g);
     return Next::Resume;
 }
 

@@ -39,11 +39,15 @@ public:
     // at kGuestEdgeIpa + k * kEdgeSlot in both, each side writable only
     // where it owns the layout of abi/edge.h. Returns its IPA, or 0.
     std::uint64_t connect(int sender, int receiver);
-    // Leases the PL011 to a guest for `duration_ns`: a nucleus DeviceLease
-    // and the UART page mapped in the guest's stage 2 at kGuestUartIpa. When
-    // the lease expires (checked at every scheduling point) the page is
-    // unmapped again, so the next access is a stage-2 abort.
-    bool lease_uart(int index, std::uint64_t duration_ns);
+    // Lets a guest lease the PL011 itself: registers the UART as a nucleus
+    // device, grants the guest a capability on it (LEASE | PROVE) and mints
+    // one Standard proof token for RVM_HC_DEVICE_LEASE_ACQUIRE(cap,
+    // duration_ns), written into the guest's RAM at kGuestTokenIpa. The
+    // guest's x0 = the capability, x1 = the token's IPA. When the call
+    // succeeds the UART page is mapped in the guest's stage 2 at
+    // kGuestUartIpa; when the lease expires (checked at every scheduling
+    // point) it is unmapped again, so the next access is a stage-2 abort.
+    bool offer_uart_lease(int index, std::uint64_t duration_ns);
     // Sets x0 and x1 of a guest that has not run yet.
     void set_args(int index, std::uint64_t a0, std::uint64_t a1);
     // Runs until every guest has exited or failed.
@@ -63,6 +67,7 @@ private:
     void switch_to(int index);
     void close_epoch_if_due(std::uint64_t now);
     void reap_leases();
+    void map_new_lease(Guest& g);
     void observe_psi(std::uint64_t epoch_ns);
     void witness_sched_events();
     std::int64_t log_call(Guest& g, std::uint64_t ipa, std::uint64_t len);

@@ -25,6 +25,7 @@ inline constexpr std::uint64_t kGuestRamIpa = 0x4000'0000;       // image at the
 inline constexpr std::uint64_t kGuestVectorsIpa = 0x3000'0000;   // the default EL1 vector page (read-only)
 inline constexpr std::uint64_t kGuestEdgeIpa = 0x5000'0000;      // edge k's window at + k * kEdgeSlot
 inline constexpr std::uint64_t kGuestUartIpa = 0x0900'0000;      // the PL011, only while leased
+inline constexpr std::uint64_t kGuestTokenIpa = kGuestRamIpa + kGuestRamSize / 2;  // a proof token handed in
 
 static_assert(kPartitionPool + kMaxGuests * kGuestRamSize <= kEdgePool);
 static_assert(kEdgePool + 32 * kEdgeSlot <= kRamBase + kRamSize);
