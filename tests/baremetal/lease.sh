@@ -4,7 +4,7 @@
 # and a Standard proof token, checked by the nucleus); at expiry the nucleus ends it (witnessed) and the page is unmapped, so the
 # partition's next access is a stage-2 abort.
 source "$(dirname "$0")/lib.sh"
-expect_line '^rvm-bm: UART offered to uart_lease: device capability and one proof token for a 30 ms lease$' "the platform granted a device capability and a proof token"
+expect_line '^rvm-bm: UART offered to uart_lease: device capability and one proof token for a 200 ms lease$' "the platform granted a device capability and a proof token"
 expect_line '^rvm-bm: lease UART -> uart_lease \(acquired by hypercall\): mapped in its stage 2$' "the partition acquired the lease through the nucleus"
 expect_line '^\[uart_lease\] uart_lease: lease cap=[0-9a-f]+; the same token again: status=9$' "the token cannot be replayed (RVM_E_PROOF_REPLAYED)"
 expect_line '^uart_lease: direct write to the leased UART$' "the partition wrote to the UART itself while leased"

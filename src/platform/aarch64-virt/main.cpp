@@ -77,7 +77,7 @@ void run_demo(Hypervisor& hv) {
     const int vtimer = hv.add_guest({"vtimer", image_vtimer()});
     if (hello < 0 || spinner < 0 || fault < 0 || undef < 0 || tx < 0 || rx < 0 || lease < 0 || vtimer < 0)
         halt("cannot create the partitions");
-    if (!hv.offer_uart_lease(lease, 30'000'000)) halt("cannot offer the UART");
+    if (!hv.offer_uart_lease(lease, 200'000'000)) halt("cannot offer the UART");
     const std::uint64_t window = hv.connect(tx, rx);
     if (window == 0) halt("cannot connect the edge");
     hv.set_args(tx, window, 4096);

@@ -1,13 +1,13 @@
 /* Leases the PL011 itself: RVM_HC_DEVICE_LEASE_ACQUIRE with the device
  * capability (x0 at entry) and the Standard proof token the platform handed
  * in (its address in x1). Then it writes to the UART directly, shows the
- * token cannot be used twice, waits past the lease's 30 ms and writes
+ * token cannot be used twice, waits past the lease's 200 ms and writes
  * again -- by then the page is unmapped and the write is a stage-2 abort. */
 #include "common.h"
 
 #define UART_DR 0x09000000u
 #define UART_FR 0x09000018u
-#define LEASE_NS 30000000u
+#define LEASE_NS 200000000u
 
 static void uart_puts(const char* s) {
     for (; *s != '\0'; ++s) {
@@ -18,20 +18,20 @@ static void uart_puts(const char* s) {
 }
 
 int main(uint64_t cap, uint64_t token) {
+    /* A fresh quantum first, so that the line below is written before any
+     * other partition's output can cut it (the console is shared). */
+    rvm_yield();
     const rvm_ret_t lease = rvm_hypercall6(RVM_HC_DEVICE_LEASE_ACQUIRE, cap, LEASE_NS, 0, 0, 0, token);
     if (rvm_is_error(lease)) {
         rvm_logf("uart_lease: lease_acquire failed status=%u arg=%u", rvm_error_status(lease), rvm_error_arg(lease));
         return 1;
     }
-    /* A fresh quantum, so that the line is not cut by another partition's
-     * output (the console is shared with the hypervisor). */
-    rvm_yield();
     uart_puts("uart_lease: direct write to the leased UART\r\n");
     const rvm_ret_t again = rvm_hypercall6(RVM_HC_DEVICE_LEASE_ACQUIRE, cap, LEASE_NS, 0, 0, 0, token);
     rvm_logf("uart_lease: lease cap=%lx; the same token again: status=%u", (unsigned long)lease,
              rvm_error_status(again));
     const uint64_t start = bm_ticks();
-    while (bm_ticks() - start < bm_ticks_hz() / 10u) {
+    while (bm_ticks() - start < bm_ticks_hz() * 2u / 5u) {
     }
     rvm_log_str("uart_lease: writing again after the lease's end");
     uart_puts("uart_lease: still mapped (must not happen)\r\n");
