@@ -35,7 +35,7 @@ void gic_init() {
 void gic_enable_ppi(std::uint32_t intid) {
     const std::uint64_t prio = kSgiBase + kGicrIpriorityr + intid;
     // SAFETY: the priority registers are byte-accessible (GICv3 spec 12.11.25).
-    *reinterpret_cast<volatile std::uint8_t*>(prio) = 0x80;
+    *phys<volatile std::uint8_t>(prio) = 0x80;
     mmio_write32(kSgiBase + kGicrIsenabler0, 1u << intid);
     dsb_sy();
 }

@@ -1,5 +1,7 @@
 #include "platform/aarch64-virt/guest.hpp"
 
+#include "platform/aarch64-virt/hw.hpp"
+
 namespace rvm::bm {
 
 bool guest_read(const Guest& g, std::uint64_t ipa, std::span<std::uint8_t> out) {
@@ -13,7 +15,7 @@ bool guest_read(const Guest& g, std::uint64_t ipa, std::span<std::uint8_t> out) 
         const std::size_t n = in_page < out.size() - done ? in_page : out.size() - done;
         // SAFETY: `pa` is partition memory the partition may read (stage-2
         // checked above), identity-mapped at EL2; the copy stays in its page.
-        const auto* src = reinterpret_cast<const std::uint8_t*>(pa);
+        const auto* src = phys<const std::uint8_t>(pa);
         for (std::size_t i = 0; i < n; ++i) out[done + i] = src[i];
         done += n;
     }

@@ -35,7 +35,7 @@ struct Guest {
     PsiState psi_state = PsiState::Zero;
     std::uint32_t psi_ratio_ppm = 0;
     std::uint32_t psi_epochs = 0;  // epochs classified PSI
-    bool uart_leased = false;  // the PL011 is mapped at kGuestUartIpa
+    bool uart_leased = false;      // the PL011 is mapped at kGuestUartIpa
     LeaseId uart_lease;
 };
 

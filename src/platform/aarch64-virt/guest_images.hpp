@@ -5,13 +5,11 @@
 #include <cstdint>
 #include <span>
 
-#define RVM_GUEST_IMAGE(name)                                                       \
-    extern "C" const std::uint8_t rvm_guest_##name##_start[];                       \
-    extern "C" const std::uint8_t rvm_guest_##name##_end[];                         \
-    namespace rvm::bm {                                                             \
-    inline std::span<const std::uint8_t> image_##name() {                           \
-        return {rvm_guest_##name##_start, rvm_guest_##name##_end};                  \
-    }                                                                               \
+#define RVM_GUEST_IMAGE(name)                                                                                          \
+    extern "C" const std::uint8_t rvm_guest_##name##_start[];                                                          \
+    extern "C" const std::uint8_t rvm_guest_##name##_end[];                                                            \
+    namespace rvm::bm {                                                                                                \
+    inline std::span<const std::uint8_t> image_##name() { return {rvm_guest_##name##_start, rvm_guest_##name##_end}; } \
     }
 
 RVM_GUEST_IMAGE(hello)

@@ -9,8 +9,8 @@ namespace rvm::bm {
 void power_off() {
     // PSCI 0.2 SYSTEM_OFF. QEMU virt with virtualization=on and no EL3
     // serves PSCI through SMC, which from EL2 reaches the emulated firmware.
-    register std::uint64_t x0 asm("x0") = 0x8400'0008;
-    asm volatile("smc #0" : "+r"(x0)::"memory");
+    // x0 is not declared clobbered: nothing runs after this but the loop.
+    asm volatile("movz x0, #0x0008\n movk x0, #0x8400, lsl #16\n smc #0" ::: "memory");
     for (;;) asm volatile("wfe");
 }
 

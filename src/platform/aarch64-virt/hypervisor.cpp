@@ -25,8 +25,8 @@ constexpr std::uint64_t kEpochNs = 10'000'000;
 constexpr std::uint64_t kLogMax = 256;
 
 // ESR_EL2 exception classes.
-constexpr std::uint64_t kEcWfx = 0x01, kEcFp = 0x07, kEcHvc = 0x16, kEcSmc = 0x17, kEcSysreg = 0x18,
-                        kEcIabtLow = 0x20, kEcDabtLow = 0x24;
+constexpr std::uint64_t kEcWfx = 0x01, kEcFp = 0x07, kEcHvc = 0x16, kEcSmc = 0x17, kEcSysreg = 0x18, kEcIabtLow = 0x20,
+                        kEcDabtLow = 0x24;
 
 // `hvc #imm`: 0 = hypercall (x0 = number, x1..x6 = arguments, x0 = result),
 // 1 = the default EL1 vectors report an unhandled exception, 2 = the bare
@@ -81,14 +81,15 @@ int Hypervisor::add_guest(const GuestSpec& spec) {
     // which half) before its first instruction.
     // SAFETY: ram_pa is this guest's slot of the partition pool (RAM,
     // identity-mapped at EL2, used by nobody else).
-    auto* ram = reinterpret_cast<std::uint8_t*>(g.ram_pa);
+    auto* ram = phys<std::uint8_t>(g.ram_pa);
     std::memset(ram, 0, kGuestRamSize);
     std::memcpy(ram, spec.image.data(), spec.image.size());
     const Sha256Digest d = sha256({ram, spec.image.size()});
     for (std::uint32_t half = 0; half < 2; ++half) {
+        const std::size_t at = std::size_t{16} * half;
         std::uint64_t lo = 0, hi = 0;
-        std::memcpy(&lo, d.data() + 16 * half, 8);
-        std::memcpy(&hi, d.data() + 16 * half + 8, 8);
+        std::memcpy(&lo, d.data() + at, 8);
+        std::memcpy(&hi, d.data() + at + 8, 8);
         log_.append(WitnessEvent{RVM_WK_BOOT_ATTESTATION, RVM_PROOF_NONE, g.partition.raw(), lo, hi, half << 8});
     }
     con() << "rvm-bm: measured " << g.name << " bytes=" << Dec{spec.image.size()} << " sha256=" << Bytes{d} << '\n';
@@ -215,11 +216,14 @@ Next Hypervisor::on_sync(Guest& g) {
             return Next::Repick;  // WFI/WFE: nothing to wait for, let others run
         case kEcDabtLow:
         case kEcIabtLow:
-            fail(g, FailReason::BadAccess, fault_ipa(g), ec == kEcDabtLow ? "stage-2 data abort" : "stage-2 instruction abort");
+            fail(g, FailReason::BadAccess, fault_ipa(g),
+                 ec == kEcDabtLow ? "stage-2 data abort" : "stage-2 instruction abort");
             return Next::Repick;
         case kEcFp: fail(g, FailReason::IllegalInstruction, g.regs.elr, "FP/SIMD use"); return Next::Repick;
         case kEcSmc: fail(g, FailReason::IllegalInstruction, g.regs.elr, "SMC"); return Next::Repick;
-        case kEcSysreg: fail(g, FailReason::IllegalInstruction, g.regs.elr, "trapped system register"); return Next::Repick;
+        case kEcSysreg:
+            fail(g, FailReason::IllegalInstruction, g.regs.elr, "trapped system register");
+            return Next::Repick;
         default: fail(g, FailReason::Other, g.regs.esr, "unexpected trap"); return Next::Repick;
     }
 }
@@ -233,7 +237,9 @@ Next Hypervisor::on_hypercall(Guest& g) {
             g.exit_code = static_cast<std::int64_t>(g.regs.x[1]);
             finish(g);
             return Next::Repick;
-        case RVM_HC_LOG: g.regs.x[0] = static_cast<std::uint64_t>(log_call(g, g.regs.x[1], g.regs.x[2])); return Next::Resume;
+        case RVM_HC_LOG:
+            g.regs.x[0] = static_cast<std::uint64_t>(log_call(g, g.regs.x[1], g.regs.x[2]));
+            return Next::Resume;
         case RVM_HC_YIELD: g.regs.x[0] = 0; return Next::Repick;
         case RVM_HC_CLOCK: g.regs.x[0] = k_.now_ns() - g.started_ns; return Next::Resume;
         default: break;
@@ -345,7 +351,9 @@ void Hypervisor::witness_sched_events() {
 void Hypervisor::summary() const {
     for (const Guest& g : guests()) {
         con() << "rvm-bm: summary " << g.name << " vmid=" << Dec{g.vmid} << " state="
-              << (g.run == GuestRun::Exited ? "exited" : g.run == GuestRun::Failed ? "failed" : "runnable")
+              << (g.run == GuestRun::Exited   ? "exited"
+                  : g.run == GuestRun::Failed ? "failed"
+                                              : "runnable")
               << " hypercalls=" << Dec{g.hypercalls} << " preemptions=" << Dec{g.timer_preemptions}
               << " virqs=" << Dec{g.virqs} << " psi_epochs=" << Dec{g.psi_epochs}
               << " psi_last=" << psi_state_name(g.psi_state) << " psi_ratio_ppm=" << Dec{g.psi_ratio_ppm} << '\n';

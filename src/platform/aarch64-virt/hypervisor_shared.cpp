@@ -3,6 +3,7 @@
 
 #include "abi/edge.h"
 #include "platform/aarch64-virt/console.hpp"
+#include "platform/aarch64-virt/hw.hpp"
 #include "platform/aarch64-virt/hypervisor.hpp"
 
 namespace rvm::bm {
@@ -20,7 +21,7 @@ std::uint64_t Hypervisor::connect(int sender, int receiver) {
     const std::uint64_t ipa = kGuestEdgeIpa + edges_ * kEdgeSlot;
     ++edges_;
     // SAFETY: the edge's slot of the edge pool, identity-mapped RAM.
-    auto* window = reinterpret_cast<std::uint8_t*>(pa);
+    auto* window = phys<std::uint8_t>(pa);
     std::memset(window, 0, RVM_EDGE_WINDOW_SIZE(kEdgeCapacity));
     rvm_edge_tx_page tx{};
     tx.magic = RVM_EDGE_MAGIC;
@@ -44,8 +45,8 @@ bool Hypervisor::offer_uart_lease(int index, std::uint64_t duration_ns) {
         uart_device_ = d.value();
         uart_registered_ = true;
     }
-    auto cap = k_.grant(g.partition, ObjectRef{RVM_OBJ_DEVICE, uart_device_.raw()},
-                        Rights{RVM_RIGHT_LEASE | RVM_RIGHT_PROVE});
+    auto cap =
+        k_.grant(g.partition, ObjectRef{RVM_OBJ_DEVICE, uart_device_.raw()}, Rights{RVM_RIGHT_LEASE | RVM_RIGHT_PROVE});
     if (!cap) return false;
     const CallArgs args{cap.value().raw(), duration_ns, 0, 0, 0};
     // Standard tokens must expire (ProofPolicy bounds their lifetime).
@@ -54,8 +55,7 @@ bool Hypervisor::offer_uart_lease(int index, std::uint64_t duration_ns) {
     if (!token) return false;
     // SAFETY: kGuestTokenIpa lies in the guest's RAM slot (memory_map.hpp),
     // above any image add_guest accepts.
-    std::memcpy(reinterpret_cast<void*>(g.ram_pa + (kGuestTokenIpa - kGuestRamIpa)), &token.value().raw,
-                sizeof token.value().raw);
+    std::memcpy(phys<void>(g.ram_pa + (kGuestTokenIpa - kGuestRamIpa)), &token.value().raw, sizeof token.value().raw);
     set_args(index, cap.value().raw(), kGuestTokenIpa);
     con() << "rvm-bm: UART offered to " << g.name << ": device capability and one proof token for a "
           << Dec{duration_ns / 1'000'000} << " ms lease\n";

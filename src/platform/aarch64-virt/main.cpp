@@ -22,8 +22,11 @@
 #include "platform/aarch64-virt/uart_witness_sink.hpp"
 #include "platform/aarch64-virt/vgic.hpp"
 
+// The constructor table bounds link.ld defines.
+// NOLINTBEGIN(bugprone-reserved-identifier): deviations.md#baremetal-runtime-names
 extern "C" void (*const __init_array_start[])();
 extern "C" void (*const __init_array_end[])();
+// NOLINTEND(bugprone-reserved-identifier)
 
 namespace rvm::bm {
 

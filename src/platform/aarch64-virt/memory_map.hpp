@@ -18,13 +18,13 @@ inline constexpr std::uint64_t kPartitionPool = 0x4800'0000;
 inline constexpr std::uint64_t kGuestRamSize = 1ull << 20;
 inline constexpr std::uint64_t kMaxGuests = 16;
 inline constexpr std::uint64_t kEdgePool = 0x4a00'0000;
-inline constexpr std::uint64_t kEdgeSlot = 64 * 1024;
+inline constexpr std::uint64_t kEdgeSlot = 64ull * 1024;
 
 // What a partition sees (guest-physical = IPA).
-inline constexpr std::uint64_t kGuestRamIpa = 0x4000'0000;       // image at the start, stack at the top
-inline constexpr std::uint64_t kGuestVectorsIpa = 0x3000'0000;   // the default EL1 vector page (read-only)
-inline constexpr std::uint64_t kGuestEdgeIpa = 0x5000'0000;      // edge k's window at + k * kEdgeSlot
-inline constexpr std::uint64_t kGuestUartIpa = 0x0900'0000;      // the PL011, only while leased
+inline constexpr std::uint64_t kGuestRamIpa = 0x4000'0000;      // image at the start, stack at the top
+inline constexpr std::uint64_t kGuestVectorsIpa = 0x3000'0000;  // the default EL1 vector page (read-only)
+inline constexpr std::uint64_t kGuestEdgeIpa = 0x5000'0000;     // edge k's window at + k * kEdgeSlot
+inline constexpr std::uint64_t kGuestUartIpa = 0x0900'0000;     // the PL011, only while leased
 inline constexpr std::uint64_t kGuestTokenIpa = kGuestRamIpa + kGuestRamSize / 2;  // a proof token handed in
 
 static_assert(kPartitionPool + kMaxGuests * kGuestRamSize <= kEdgePool);

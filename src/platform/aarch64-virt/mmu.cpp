@@ -29,7 +29,7 @@ constexpr std::uint64_t kSctlrRes1 = (3u << 4) | (1u << 11) | (1u << 16) | (1u <
 }  // namespace
 
 void mmu_enable() {
-    el2_l1[0] = 0x0000'0000ull | kBlock | kAttrDevice | kApRw | kAf | kXn;  // GIC, UART, flash
+    el2_l1[0] = 0x0000'0000ull | kBlock | kAttrDevice | kApRw | kAf | kXn;       // GIC, UART, flash
     el2_l1[1] = 0x4000'0000ull | kBlock | kAttrNormal | kApRw | kShInner | kAf;  // RAM
     el2_l1[2] = 0x8000'0000ull | kBlock | kAttrDevice | kApRw | kAf | kXn;
     el2_l1[3] = 0xc000'0000ull | kBlock | kAttrDevice | kApRw | kAf | kXn;

@@ -9,6 +9,10 @@
 #include "platform/aarch64-virt/console.hpp"
 #include "platform/aarch64-virt/halt.hpp"
 
+// The names below are fixed by the C library, libgcc and the Itanium C++
+// ABI; the compiler and the nucleus call them.
+// NOLINTBEGIN(bugprone-reserved-identifier): deviations.md#baremetal-runtime-names
+
 // GCC may turn these loops into calls to themselves unless told not to.
 #define RVM_RT_NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
 
@@ -76,6 +80,8 @@ int __cxa_atexit(void (*)(void*), void*, void*) { return 0; }
 }
 
 }  // extern "C"
+
+// NOLINTEND(bugprone-reserved-identifier)
 
 // Deleting destructors of classes with virtual destructors refer to these;
 // nothing in the image allocates, so they are never called.

@@ -19,7 +19,7 @@ constexpr std::array<std::uint32_t, 64> kK = {
 void compress(std::array<std::uint32_t, 8>& h, const std::uint8_t* block) {
     std::array<std::uint32_t, 64> w{};
     for (int i = 0; i < 16; ++i) {
-        const std::uint8_t* p = block + 4 * i;
+        const std::uint8_t* p = block + std::ptrdiff_t{4} * i;
         w[static_cast<std::size_t>(i)] = (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) |
                                          (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
     }

@@ -47,7 +47,8 @@ std::uint64_t SipHash24::mac(const MacKey& key, std::span<const std::uint8_t> da
             k1 ^ 0x7465646279746573ull};
     const std::size_t whole = data.size() / 8 * 8;
     for (std::size_t i = 0; i < whole; i += 8) s.absorb(load_le(data.data() + i, 8));
-    const std::uint64_t last = (std::uint64_t{data.size() & 0xff} << 56) | load_le(data.data() + whole, data.size() - whole);
+    const std::uint64_t last =
+        (std::uint64_t{data.size() & 0xff} << 56) | load_le(data.data() + whole, data.size() - whole);
     s.absorb(last);
     s.v2 ^= 0xff;
     for (int i = 0; i < 4; ++i) s.round();

@@ -41,7 +41,7 @@ std::uint64_t descriptor(std::uint64_t pa, S2Access a) {
 
 // SAFETY: table entries hold physical addresses of pool tables, which the
 // EL2 identity map makes valid pointers.
-std::uint64_t* table_at(std::uint64_t entry) { return reinterpret_cast<std::uint64_t*>(entry & kAddrMask); }
+std::uint64_t* table_at(std::uint64_t entry) { return phys<std::uint64_t>(entry & kAddrMask); }
 
 }  // namespace
 

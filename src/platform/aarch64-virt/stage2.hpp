@@ -8,11 +8,11 @@
 namespace rvm::bm {
 
 enum class S2Access : std::uint8_t {
-    ReadOnly,      // data read, no execute (the peer-owned half of an edge)
-    ReadWrite,     // data read/write, no execute
-    ReadExec,      // code that must not change (the vector page)
-    ReadWriteExec, // a partition's own RAM
-    Device,        // leased MMIO: Device-nGnRE, read/write, no execute
+    ReadOnly,       // data read, no execute (the peer-owned half of an edge)
+    ReadWrite,      // data read/write, no execute
+    ReadExec,       // code that must not change (the vector page)
+    ReadWriteExec,  // a partition's own RAM
+    Device,         // leased MMIO: Device-nGnRE, read/write, no execute
 };
 
 class Stage2 {

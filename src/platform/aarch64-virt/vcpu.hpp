@@ -11,14 +11,14 @@
 namespace rvm::bm {
 
 struct VcpuRegs {
-    std::uint64_t x[31];      // x0..x30
-    std::uint64_t sp_el1;     // the partition's stack pointer
-    std::uint64_t elr;        // where the partition resumes (ELR_EL2)
-    std::uint64_t spsr;       // its PSTATE (SPSR_EL2)
-    std::uint64_t esr;        // of the last trap (ESR_EL2)
-    std::uint64_t far;        // FAR_EL2
-    std::uint64_t hpfar;      // HPFAR_EL2 (faulting IPA >> 12 << 4)
-    std::uint64_t host[13];   // EL2's x19..x30 and sp while the partition runs
+    std::uint64_t x[31];     // x0..x30
+    std::uint64_t sp_el1;    // the partition's stack pointer
+    std::uint64_t elr;       // where the partition resumes (ELR_EL2)
+    std::uint64_t spsr;      // its PSTATE (SPSR_EL2)
+    std::uint64_t esr;       // of the last trap (ESR_EL2)
+    std::uint64_t far;       // FAR_EL2
+    std::uint64_t hpfar;     // HPFAR_EL2 (faulting IPA >> 12 << 4)
+    std::uint64_t host[13];  // EL2's x19..x30 and sp while the partition runs
 };
 static_assert(offsetof(VcpuRegs, sp_el1) == VCPU_SP_EL1);
 static_assert(offsetof(VcpuRegs, elr) == VCPU_ELR);

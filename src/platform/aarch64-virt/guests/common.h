@@ -16,6 +16,8 @@ static inline uint64_t bm_ticks_hz(void) {
     return v;
 }
 
-static inline uint64_t bm_ticks_to_ns(uint64_t t) { return t / bm_ticks_hz() * 1000000000ull + t % bm_ticks_hz() * 1000000000ull / bm_ticks_hz(); }
+static inline uint64_t bm_ticks_to_ns(uint64_t t) {
+    return t / bm_ticks_hz() * 1000000000ull + t % bm_ticks_hz() * 1000000000ull / bm_ticks_hz();
+}
 
 #endif

@@ -28,8 +28,8 @@
 #include <string>
 #include <vector>
 
-#include "host/signing_key.hpp"
 #include "host/monotonic_clock.hpp"
+#include "host/signing_key.hpp"
 #include "host/sodium_hash.hpp"
 #include "host/witness_file.hpp"
 
