@@ -251,6 +251,7 @@ Next Hypervisor::on_hypercall(Guest& g) {
     const rvm_ret_t ret = sys_.dispatch(g.partition, frame, mem);
     g.regs.x[0] = static_cast<std::uint64_t>(ret);
     if (nr == RVM_HC_DEVICE_LEASE_ACQUIRE && ret >= 0) map_new_lease(g);
+    if (nr == RVM_HC_DEVICE_LEASE_REVOKE && ret >= 0) reap_leases();  // unmapped before the caller resumes
     return Next::Resume;
 }
 
@@ -270,6 +271,11 @@ std::int64_t Hypervisor::log_call(Guest& g, std::uint64_t ipa, std::uint64_t len
 // The nucleus reuses task slots: the Ψ engine lets go of the ended vCPU
 // (its last state stays in the Guest for the summary).
 void Hypervisor::release(Guest& g) {
+    if (g.uart_leased) {  // a lease ends with its holder
+        (void)k_.revoke_lease(g.uart_lease);
+        g.s2.unmap(kGuestUartIpa, 4096, g.vmid);
+        g.uart_leased = false;
+    }
     (void)psi_.detach_vcpu(g.task);
     (void)psi_.detach_partition(g.partition);
     --live_;

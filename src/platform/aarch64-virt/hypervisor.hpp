@@ -63,6 +63,7 @@ private:
     Next on_irq(Guest& g);
     void fail(Guest& g, FailReason reason, std::uint64_t detail, const char* what);
     void finish(Guest& g);
+    // Ends what a partition holds: its lease, its Ψ vCPU; one fewer live.
     void release(Guest& g);
     void switch_to(int index);
     void close_epoch_if_due(std::uint64_t now);

@@ -79,13 +79,16 @@ void Hypervisor::map_new_lease(Guest& g) {
     con() << "rvm-bm: lease UART -> " << g.name << " (acquired by hypercall): mapped in its stage 2\n";
 }
 
+// Expired or revoked (the holder may revoke its own lease): unmapped.
 void Hypervisor::reap_leases() {
-    if (!uart_registered_ || k_.expire_leases() == 0) return;
+    if (!uart_registered_) return;
+    const std::uint32_t expired = k_.expire_leases();
     for (Guest& g : guests_) {
         if (!g.uart_leased || k_.lease_valid(g.uart_lease)) continue;
         g.s2.unmap(kGuestUartIpa, 4096, g.vmid);
         g.uart_leased = false;
-        con() << "rvm-bm: lease of UART by " << g.name << " expired: unmapped from its stage 2\n";
+        con() << "rvm-bm: lease of UART by " << g.name << (expired > 0 ? " expired" : " revoked")
+              << ": unmapped from its stage 2\n";
     }
 }
 
