@@ -4,10 +4,14 @@
 //
 //   rvm-bm-witness CONSOLE_LOG OUT.witness
 //   rvm-bm-witness --bench-append CONSOLE_LOG
+//   rvm-bm-witness --replay CONSOLE_LOG
 //
 // The second form times the same WitnessLog append on the host (SipHash
 // from libsodium, the monotonic clock, no sink: what the image timed at
-// EL2) and prints it beside the image's figure as a ratio.
+// EL2) and prints it beside the image's figure as a ratio. The third
+// replays the records into a hosted nucleus (Kernel::apply, the replay that
+// rebuilds state from the log, DESIGN.md 5): the bare-metal log must
+// re-execute record for record on the hosted build of the same nucleus.
 //
 // The records are taken byte for byte as the image's nucleus chained them
 // ("rvm-bm: W <hex>"); segment keys are the ones the image disclosed when it
@@ -29,6 +33,7 @@
 #include <vector>
 
 #include "host/monotonic_clock.hpp"
+#include "nucleus/kernel.hpp"
 #include "host/signing_key.hpp"
 #include "host/sodium_hash.hpp"
 #include "host/witness_file.hpp"
@@ -151,6 +156,43 @@ double hosted_append_ns(std::uint64_t n) {
     return best;
 }
 
+int replay(const char* console) {
+    std::ifstream in(console);
+    Parsed p;
+    std::string why;
+    if (!in || !parse(in, p, why)) {
+        std::fprintf(stderr, "rvm-bm-witness: %s\n", why.empty() ? "cannot read the log" : why.c_str());
+        return 1;
+    }
+    const rvm::host::SodiumHash hash;
+    rvm::ManualClock clock;
+    // The replica witnesses nothing (log = null) and mints nothing: the
+    // proof key only matters for minting and checking, not for replay.
+    rvm::Kernel replica(rvm::KernelEnv{hash, clock, MacKey{}, rvm::ProofPolicy{}, nullptr});
+    for (const WitnessRecord& r : p.records) {
+        clock.set(r.timestamp_ns());
+        if (auto ok = replica.apply(r); !ok) {
+            std::fprintf(stderr, "rvm-bm-witness: record %llu (%s) does not replay: %s\n",
+                         static_cast<unsigned long long>(r.sequence()), rvm::witness_kind_name(r.kind()),
+                         rvm::status_name(ok.error().code));
+            return 1;
+        }
+    }
+    if (!replica.invariants_hold()) {
+        std::fprintf(stderr, "rvm-bm-witness: replayed state breaks the nucleus invariants\n");
+        return 1;
+    }
+    std::size_t partitions = 0, failed = 0;
+    replica.state().partitions.for_each([&](rvm::PartitionId, const rvm::Partition& part) {
+        ++partitions;
+        if (part.state == rvm::PartitionState::Failed) ++failed;
+    });
+    std::printf("rvm-bm-witness: replayed %zu records into the hosted nucleus: %zu partitions (%zu failed), "
+                "invariants hold\n",
+                p.records.size(), partitions, failed);
+    return 0;
+}
+
 int bench_append(const char* console) {
     std::ifstream in(console);
     std::string line;
@@ -172,8 +214,9 @@ int bench_append(const char* console) {
 
 int main(int argc, char** argv) {
     if (argc == 3 && std::string(argv[1]) == "--bench-append") return bench_append(argv[2]);
+    if (argc == 3 && std::string(argv[1]) == "--replay") return replay(argv[2]);
     if (argc != 3) {
-        std::fprintf(stderr, "usage: rvm-bm-witness CONSOLE_LOG OUT.witness | --bench-append CONSOLE_LOG\n");
+        std::fprintf(stderr, "usage: rvm-bm-witness CONSOLE_LOG OUT.witness | --bench-append CONSOLE_LOG | --replay CONSOLE_LOG\n");
         return 2;
     }
     std::ifstream in(argv[1]);
