@@ -33,10 +33,10 @@
 #include <vector>
 
 #include "host/monotonic_clock.hpp"
-#include "nucleus/kernel.hpp"
 #include "host/signing_key.hpp"
 #include "host/sodium_hash.hpp"
 #include "host/witness_file.hpp"
+#include "nucleus/kernel.hpp"
 
 namespace {
 
@@ -187,9 +187,10 @@ int replay(const char* console) {
         ++partitions;
         if (part.state == rvm::PartitionState::Failed) ++failed;
     });
-    std::printf("rvm-bm-witness: replayed %zu records into the hosted nucleus: %zu partitions (%zu failed), "
-                "invariants hold\n",
-                p.records.size(), partitions, failed);
+    std::printf(
+        "rvm-bm-witness: replayed %zu records into the hosted nucleus: %zu partitions (%zu failed), "
+        "invariants hold\n",
+        p.records.size(), partitions, failed);
     return 0;
 }
 
@@ -216,7 +217,9 @@ int main(int argc, char** argv) {
     if (argc == 3 && std::string(argv[1]) == "--bench-append") return bench_append(argv[2]);
     if (argc == 3 && std::string(argv[1]) == "--replay") return replay(argv[2]);
     if (argc != 3) {
-        std::fprintf(stderr, "usage: rvm-bm-witness CONSOLE_LOG OUT.witness | --bench-append CONSOLE_LOG | --replay CONSOLE_LOG\n");
+        std::fprintf(
+            stderr,
+            "usage: rvm-bm-witness CONSOLE_LOG OUT.witness | --bench-append CONSOLE_LOG | --replay CONSOLE_LOG\n");
         return 2;
     }
     std::ifstream in(argv[1]);
