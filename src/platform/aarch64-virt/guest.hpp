@@ -15,6 +15,14 @@ namespace rvm::bm {
 
 enum class GuestRun : std::uint8_t { Runnable, Exited, Failed };
 
+// A notify_wait in progress: the task is blocked in the scheduler.
+struct EdgeWait {
+    bool active = false;
+    std::size_t edge = 0;  // Hypervisor edge slot
+    std::uint64_t mask = 0;
+    std::uint64_t deadline_ns = 0;  // 0 = none
+};
+
 struct Guest {
     const char* name = "";
     PartitionId partition;
@@ -35,7 +43,11 @@ struct Guest {
     PsiState psi_state = PsiState::Zero;
     std::uint32_t psi_ratio_ppm = 0;
     std::uint32_t psi_epochs = 0;  // epochs classified PSI
-    bool uart_leased = false;      // the PL011 is mapped at kGuestUartIpa
+    EdgeWait wait{};
+    std::uint64_t notify_signals = 0;  // notify_signal calls served
+    std::uint64_t notify_waits = 0;    // notify_wait calls that blocked
+    std::uint64_t notify_woken = 0;    // of those, ended by a signal
+    bool uart_leased = false;          // the PL011 is mapped at kGuestUartIpa
     LeaseId uart_lease;
 };
 

@@ -142,9 +142,15 @@ void Hypervisor::run() {
         const std::uint64_t now = k_.now_ns();
         close_epoch_if_due(now);
         reap_leases();
+        expire_waits(now);
         auto pick = sched_.pick_next(0, now);
-        if (!pick || pick.value().idle()) {
-            con() << "rvm-bm: scheduler has nothing to run with " << Dec{live_} << " partitions live\n";
+        if (!pick) {
+            con() << "rvm-bm: scheduler refused to pick: " << status_name(pick.error().code) << '\n';
+            return;
+        }
+        if (pick.value().idle()) {
+            if (idle_until_deadline()) continue;
+            con() << "rvm-bm: every live partition (" << Dec{live_} << ") waits without a deadline\n";
             return;
         }
         const auto index = static_cast<int>(pick.value().task);
@@ -242,6 +248,8 @@ Next Hypervisor::on_hypercall(Guest& g) {
             return Next::Resume;
         case RVM_HC_YIELD: g.regs.x[0] = 0; return Next::Repick;
         case RVM_HC_CLOCK: g.regs.x[0] = k_.now_ns() - g.started_ns; return Next::Resume;
+        case RVM_HC_NOTIFY_SIGNAL:
+        case RVM_HC_NOTIFY_WAIT: return notify_call(g);
         default: break;
     }
     SyscallFrame frame;
@@ -276,6 +284,7 @@ void Hypervisor::release(Guest& g) {
         g.s2.unmap(kGuestUartIpa, 4096, g.vmid);
         g.uart_leased = false;
     }
+    wake_peers_of(g);
     (void)psi_.detach_vcpu(g.task);
     (void)psi_.detach_partition(g.partition);
     --live_;
@@ -361,7 +370,8 @@ void Hypervisor::summary() const {
                   : g.run == GuestRun::Failed ? "failed"
                                               : "runnable")
               << " hypercalls=" << Dec{g.hypercalls} << " preemptions=" << Dec{g.timer_preemptions}
-              << " virqs=" << Dec{g.virqs} << " psi_epochs=" << Dec{g.psi_epochs}
+              << " virqs=" << Dec{g.virqs} << " signals=" << Dec{g.notify_signals} << " waits=" << Dec{g.notify_waits}
+              << " woken=" << Dec{g.notify_woken} << " psi_epochs=" << Dec{g.psi_epochs}
               << " psi_last=" << psi_state_name(g.psi_state) << " psi_ratio_ppm=" << Dec{g.psi_ratio_ppm} << '\n';
     }
 }

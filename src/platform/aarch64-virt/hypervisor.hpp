@@ -37,7 +37,10 @@ public:
     int add_guest(const GuestSpec& spec);
     // An edge from `sender` to `receiver`: a nucleus CommEdge and a window
     // at kGuestEdgeIpa + k * kEdgeSlot in both, each side writable only
-    // where it owns the layout of abi/edge.h. Returns its IPA, or 0.
+    // where it owns the layout of abi/edge.h, and a capability on the edge
+    // for each side (notifications). Both guests start with x0 = the
+    // window, x1 = its capacity, x2 = their edge capability. Returns the
+    // window's IPA, or 0.
     std::uint64_t connect(int sender, int receiver);
     // Lets a guest lease the PL011 itself: registers the UART as a nucleus
     // device, grants the guest a capability on it (LEASE | PROVE) and mints
@@ -70,6 +73,15 @@ private:
     void reap_leases();
     void map_new_lease(Guest& g);
     void observe_psi(std::uint64_t epoch_ns);
+    // notify_signal / notify_wait (docs/abi.md), served here as the KVM
+    // host's runner does: the nucleus does not implement them.
+    Next notify_call(Guest& g);
+    void end_wait(Guest& g, std::uint64_t result);
+    void expire_waits(std::uint64_t now);
+    void wake_peers_of(const Guest& g);
+    // Nothing runnable: sleeps (WFI) until the earliest wait deadline.
+    // False if no waiting partition has one.
+    bool idle_until_deadline();
     void witness_sched_events();
     std::int64_t log_call(Guest& g, std::uint64_t ipa, std::uint64_t len);
 
@@ -79,7 +91,13 @@ private:
     Scheduler& sched_;
     std::array<Guest, kMaxGuests> guests_{};
     std::size_t count_ = 0;
-    std::size_t edges_ = 0;
+    struct EdgeSlot {
+        std::size_t sender = 0, receiver = 0;  // guest indices
+        std::uint64_t pa = 0;                  // the window
+        EdgeId id;
+    };
+    std::array<EdgeSlot, 32> edges_{};
+    std::size_t edge_count_ = 0;
     std::size_t live_ = 0;
     int current_ = -1;  // guest whose EL1 state is loaded
     PsiEngine psi_;

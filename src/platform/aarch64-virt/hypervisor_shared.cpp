@@ -1,25 +1,37 @@
-// Hypervisor: what partitions share -- edge windows and device leases.
+// Hypervisor: what partitions share -- edge windows, their notifications,
+// and device leases.
+#include <cstddef>
 #include <cstring>
 
 #include "abi/edge.h"
 #include "platform/aarch64-virt/console.hpp"
+#include "platform/aarch64-virt/gic.hpp"
 #include "platform/aarch64-virt/hw.hpp"
 #include "platform/aarch64-virt/hypervisor.hpp"
+#include "platform/aarch64-virt/timer.hpp"
 
 namespace rvm::bm {
 
 namespace {
 constexpr std::uint64_t kEdgeCapacity = 4096;
 constexpr std::uint64_t kTokenLifetimeNs = 5'000'000'000;
+constexpr std::uint64_t kNotifyMaxWaitNs = 10'000'000'000;  // as on KVM (docs/abi.md)
 }  // namespace
 
 std::uint64_t Hypervisor::connect(int sender, int receiver) {
     Guest& s = guests_[static_cast<std::size_t>(sender)];
     Guest& r = guests_[static_cast<std::size_t>(receiver)];
-    if (!k_.create_edge(s.partition, r.partition)) return 0;
-    const std::uint64_t pa = kEdgePool + edges_ * kEdgeSlot;
-    const std::uint64_t ipa = kGuestEdgeIpa + edges_ * kEdgeSlot;
-    ++edges_;
+    if (edge_count_ == edges_.size()) return 0;
+    auto edge = k_.create_edge(s.partition, r.partition);
+    if (!edge) return 0;
+    const Rights rw{RVM_RIGHT_READ | RVM_RIGHT_WRITE};
+    auto s_cap = k_.grant(s.partition, ObjectRef{RVM_OBJ_COMMEDGE, edge.value().raw()}, rw);
+    auto r_cap = k_.grant(r.partition, ObjectRef{RVM_OBJ_COMMEDGE, edge.value().raw()}, rw);
+    if (!s_cap || !r_cap) return 0;
+    const std::uint64_t pa = kEdgePool + edge_count_ * kEdgeSlot;
+    const std::uint64_t ipa = kGuestEdgeIpa + edge_count_ * kEdgeSlot;
+    edges_[edge_count_++] =
+        EdgeSlot{static_cast<std::size_t>(sender), static_cast<std::size_t>(receiver), pa, edge.value()};
     // SAFETY: the edge's slot of the edge pool, identity-mapped RAM.
     auto* window = phys<std::uint8_t>(pa);
     std::memset(window, 0, RVM_EDGE_WINDOW_SIZE(kEdgeCapacity));
@@ -33,8 +45,117 @@ std::uint64_t Hypervisor::connect(int sender, int receiver) {
     if (!s.s2.map(ipa, pa, own, S2Access::ReadWrite) || !s.s2.map(ipa + rx, pa + rx, 4096, S2Access::ReadOnly) ||
         !r.s2.map(ipa, pa, own, S2Access::ReadOnly) || !r.s2.map(ipa + rx, pa + rx, 4096, S2Access::ReadWrite))
         return 0;
+    s.regs.x[0] = r.regs.x[0] = ipa;
+    s.regs.x[1] = r.regs.x[1] = kEdgeCapacity;
+    s.regs.x[2] = s_cap.value().raw();
+    r.regs.x[2] = r_cap.value().raw();
     con() << "rvm-bm: edge " << s.name << " -> " << r.name << " window ipa=" << Hex{ipa} << '\n';
     return ipa;
+}
+
+namespace {
+
+// The notification word a side owns (tx.notify or rx.notify).
+std::uint64_t* notify_word(std::uint64_t window_pa, bool sender) {
+    const std::uint64_t page = sender ? RVM_EDGE_TX_OFFSET : RVM_EDGE_RX_OFFSET(kEdgeCapacity);
+    static_assert(offsetof(rvm_edge_tx_page, notify) == 0x80 && offsetof(rvm_edge_rx_page, notify) == 0x80);
+    return phys<std::uint64_t>(window_pa + page + 0x80);
+}
+
+// Clears and returns the side's bits in `mask`.
+std::uint64_t take_bits(std::uint64_t window_pa, bool sender, std::uint64_t mask) {
+    return __atomic_fetch_and(notify_word(window_pa, sender), ~mask, __ATOMIC_ACQ_REL) & mask;
+}
+
+}  // namespace
+
+Next Hypervisor::notify_call(Guest& g) {
+    const auto self = static_cast<std::size_t>(&g - guests_.data());
+    const auto c =
+        k_.state().caps.lookup(g.partition.index, CapHandle::from_raw(g.regs.x[1]), RVM_OBJ_COMMEDGE, Rights{});
+    std::size_t slot = edge_count_;
+    for (std::size_t i = 0; c && i < edge_count_; ++i)
+        if (edges_[i].id.raw() == c.value().object.id && (edges_[i].sender == self || edges_[i].receiver == self))
+            slot = i;
+    const std::uint64_t mask = g.regs.x[2];
+    rvm_ret_t status = 0;
+    if (slot == edge_count_) {
+        status = Status{RVM_E_BAD_HANDLE, 1}.to_ret();
+    } else if (mask == 0 || (mask & ~std::uint64_t{RVM_EDGE_NOTIFY_VALID}) != 0) {
+        status = Status{RVM_E_INVALID, 2}.to_ret();
+    } else if (g.regs.x[0] == RVM_HC_NOTIFY_WAIT && g.regs.x[3] > kNotifyMaxWaitNs) {
+        status = Status{RVM_E_INVALID, 3}.to_ret();
+    }
+    if (status != 0) {
+        g.regs.x[0] = static_cast<std::uint64_t>(status);
+        return Next::Resume;
+    }
+    const EdgeSlot& e = edges_[slot];
+    const bool sender = e.sender == self;
+    if (g.regs.x[0] == RVM_HC_NOTIFY_SIGNAL) {
+        ++g.notify_signals;
+        __atomic_fetch_or(notify_word(e.pa, !sender), mask, __ATOMIC_ACQ_REL);
+        Guest& peer = guests_[sender ? e.receiver : e.sender];
+        if (peer.wait.active && peer.wait.edge == slot && (peer.wait.mask & mask) != 0) {
+            ++peer.notify_woken;
+            end_wait(peer, take_bits(e.pa, !sender, peer.wait.mask));
+        }
+        g.regs.x[0] = 0;
+        return Next::Resume;
+    }
+    if (const std::uint64_t bits = take_bits(e.pa, sender, mask); bits != 0) {
+        g.regs.x[0] = bits;
+        return Next::Resume;
+    }
+    const std::uint64_t now = k_.now_ns();
+    g.wait = EdgeWait{true, slot, mask, g.regs.x[3] == 0 ? 0 : now + g.regs.x[3]};
+    ++g.notify_waits;
+    (void)sched_.block(0, static_cast<SchedTaskId>(self), now);
+    return Next::Repick;
+}
+
+void Hypervisor::end_wait(Guest& g, std::uint64_t result) {
+    g.wait.active = false;
+    g.regs.x[0] = result;
+    (void)sched_.wake(0, static_cast<SchedTaskId>(&g - guests_.data()), k_.now_ns());
+}
+
+void Hypervisor::expire_waits(std::uint64_t now) {
+    for (std::size_t i = 0; i < count_; ++i) {
+        Guest& g = guests_[i];
+        if (!g.wait.active || g.wait.deadline_ns == 0 || now < g.wait.deadline_ns) continue;
+        const EdgeSlot& e = edges_[g.wait.edge];
+        end_wait(g, take_bits(e.pa, e.sender == i, g.wait.mask));  // 0 unless a bit came meanwhile
+    }
+}
+
+// A side that ends wakes a peer waiting on their edge (the call returns 0,
+// as on a timeout); nothing will signal it any more.
+void Hypervisor::wake_peers_of(const Guest& g) {
+    const auto self = static_cast<std::size_t>(&g - guests_.data());
+    for (std::size_t i = 0; i < edge_count_; ++i) {
+        if (edges_[i].sender != self && edges_[i].receiver != self) continue;
+        Guest& peer = guests_[edges_[i].sender == self ? edges_[i].receiver : edges_[i].sender];
+        if (peer.wait.active && peer.wait.edge == i) end_wait(peer, 0);
+    }
+}
+
+bool Hypervisor::idle_until_deadline() {
+    std::uint64_t earliest = 0;
+    for (std::size_t i = 0; i < count_; ++i) {
+        const EdgeWait& w = guests_[i].wait;
+        if (w.active && w.deadline_ns != 0 && (earliest == 0 || w.deadline_ns < earliest)) earliest = w.deadline_ns;
+    }
+    if (earliest == 0) return false;
+    const std::uint64_t now = k_.now_ns();
+    hyp_timer_arm_ns(earliest > now ? earliest - now : 1);
+    asm volatile("wfi" ::: "memory");  // wakes on the pending timer although EL2 masks IRQs
+    if (const std::uint32_t intid = gic_ack(); intid != kSpuriousIntid) {
+        gic_priority_drop(intid);
+        gic_deactivate(intid);
+    }
+    hyp_timer_disarm();
+    return true;
 }
 
 bool Hypervisor::offer_uart_lease(int index, std::uint64_t duration_ns) {

@@ -83,8 +83,6 @@ void run_demo(Hypervisor& hv) {
     if (!hv.offer_uart_lease(lease, 200'000'000)) halt("cannot offer the UART");
     const std::uint64_t window = hv.connect(tx, rx);
     if (window == 0) halt("cannot connect the edge");
-    hv.set_args(tx, window, 4096);
-    hv.set_args(rx, window, 4096);
     hv.run();
 }
 
