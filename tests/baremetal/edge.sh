@@ -16,4 +16,10 @@ done
 if [ "$woken" -gt 0 ]; then pass "$woken waits ended by the peer's signal"; else fail "no wait was ended by a signal"; fi
 expect_line '^rvm-bm: partition edge_rx failed: stage-2 data abort detail=50000040 ' "writing the sender's prod index faulted in stage 2"
 expect_line '^rvm-bm: summary edge_tx vmid=5 state=exited' "the sender was not disturbed"
+expect_line '^rvm-bm: edge edge_tx -> edge_rx closed: edge_rx failed$' "the failed side's edge was closed"
+"$bm_witness" "$console" "$dir/log.witness" >/dev/null || fail "witness conversion"
+"$rvm" witness show "$dir/log.witness" >"$dir/show.txt" || fail "witness show"
+for k in commedge_create commedge_destroy; do
+  grep -q "kind=$k " "$dir/show.txt" && pass "$k witnessed" || fail "no $k record"
+done
 finish

@@ -278,13 +278,13 @@ std::int64_t Hypervisor::log_call(Guest& g, std::uint64_t ipa, std::uint64_t len
 
 // The nucleus reuses task slots: the Ψ engine lets go of the ended vCPU
 // (its last state stays in the Guest for the summary).
-void Hypervisor::release(Guest& g) {
+void Hypervisor::release(Guest& g, bool failed) {
     if (g.uart_leased) {  // a lease ends with its holder
         (void)k_.revoke_lease(g.uart_lease);
         g.s2.unmap(kGuestUartIpa, 4096, g.vmid);
         g.uart_leased = false;
     }
-    wake_peers_of(g);
+    end_edges_of(g, failed);
     (void)psi_.detach_vcpu(g.task);
     (void)psi_.detach_partition(g.partition);
     --live_;
@@ -294,7 +294,7 @@ void Hypervisor::finish(Guest& g) {
     (void)k_.terminate_task(g.task, static_cast<std::uint64_t>(g.exit_code));
     (void)sched_.dequeue(0, static_cast<SchedTaskId>(&g - guests_.data()), k_.now_ns());
     g.run = GuestRun::Exited;
-    release(g);
+    release(g, false);
     con() << "rvm-bm: partition " << g.name << " exited code=" << Dec{static_cast<std::uint64_t>(g.exit_code)}
           << " preemptions=" << Dec{g.timer_preemptions} << " virqs=" << Dec{g.virqs} << '\n';
 }
@@ -308,7 +308,7 @@ void Hypervisor::fail(Guest& g, FailReason reason, std::uint64_t detail, const c
     sched_.report_failure(g.partition.index, k_.now_ns());
     sched_.partition_recovered(g.partition.index, k_.now_ns());
     g.run = GuestRun::Failed;
-    release(g);
+    release(g, true);
     con() << "rvm-bm: partition " << g.name << " failed: " << what << " detail=" << Hex{detail}
           << " elr=" << Hex{g.regs.elr} << '\n';
 }

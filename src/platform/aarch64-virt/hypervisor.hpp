@@ -67,7 +67,7 @@ private:
     void fail(Guest& g, FailReason reason, std::uint64_t detail, const char* what);
     void finish(Guest& g);
     // Ends what a partition holds: its lease, its Ψ vCPU; one fewer live.
-    void release(Guest& g);
+    void release(Guest& g, bool failed);
     void switch_to(int index);
     void close_epoch_if_due(std::uint64_t now);
     void reap_leases();
@@ -78,7 +78,11 @@ private:
     Next notify_call(Guest& g);
     void end_wait(Guest& g, std::uint64_t result);
     void expire_waits(std::uint64_t now);
-    void wake_peers_of(const Guest& g);
+    // A side ended: a waiting peer is woken (0, as on a timeout). If the
+    // side failed, its edges are closed first (the `closed` flags of both
+    // pages, the nucleus edge destroyed, witnessed) and the peer's wait
+    // returns RVM_E_STATE.
+    void end_edges_of(const Guest& g, bool failed);
     // Nothing runnable: sleeps (WFI) until the earliest wait deadline.
     // False if no waiting partition has one.
     bool idle_until_deadline();
@@ -95,6 +99,7 @@ private:
         std::size_t sender = 0, receiver = 0;  // guest indices
         std::uint64_t pa = 0;                  // the window
         EdgeId id;
+        bool closed = false;
     };
     std::array<EdgeSlot, 32> edges_{};
     std::size_t edge_count_ = 0;

@@ -129,14 +129,24 @@ void Hypervisor::expire_waits(std::uint64_t now) {
     }
 }
 
-// A side that ends wakes a peer waiting on their edge (the call returns 0,
-// as on a timeout); nothing will signal it any more.
-void Hypervisor::wake_peers_of(const Guest& g) {
+void Hypervisor::end_edges_of(const Guest& g, bool failed) {
     const auto self = static_cast<std::size_t>(&g - guests_.data());
     for (std::size_t i = 0; i < edge_count_; ++i) {
-        if (edges_[i].sender != self && edges_[i].receiver != self) continue;
-        Guest& peer = guests_[edges_[i].sender == self ? edges_[i].receiver : edges_[i].sender];
-        if (peer.wait.active && peer.wait.edge == i) end_wait(peer, 0);
+        EdgeSlot& e = edges_[i];
+        if ((e.sender != self && e.receiver != self) || e.closed) continue;
+        Guest& peer = guests_[e.sender == self ? e.receiver : e.sender];
+        if (failed) {
+            // Each side's copy sits in the page the other side cannot write.
+            static_assert(offsetof(rvm_edge_tx_page, closed) == 0x18 && offsetof(rvm_edge_rx_page, closed) == 0x18);
+            __atomic_store_n(phys<std::uint64_t>(e.pa + RVM_EDGE_TX_OFFSET + 0x18), 1, __ATOMIC_RELEASE);
+            __atomic_store_n(phys<std::uint64_t>(e.pa + RVM_EDGE_RX_OFFSET(kEdgeCapacity) + 0x18), 1, __ATOMIC_RELEASE);
+            (void)k_.destroy_edge(e.id);
+            e.closed = true;
+            con() << "rvm-bm: edge " << guests_[e.sender].name << " -> " << guests_[e.receiver].name
+                  << " closed: " << g.name << " failed\n";
+        }
+        if (peer.wait.active && peer.wait.edge == i)
+            end_wait(peer, failed ? static_cast<std::uint64_t>(Status{RVM_E_STATE, 0}.to_ret()) : 0);
     }
 }
 
