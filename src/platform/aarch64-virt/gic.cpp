@@ -7,6 +7,11 @@ namespace rvm::bm {
 
 namespace {
 constexpr std::uint64_t kGicdCtlr = 0x0000;
+constexpr std::uint64_t kGicdIgroupr = 0x0080;
+constexpr std::uint64_t kGicdIsenabler = 0x0100;
+constexpr std::uint64_t kGicdIcenabler = 0x0180;
+constexpr std::uint64_t kGicdIpriorityr = 0x0400;
+constexpr std::uint64_t kGicdIrouter = 0x6000;
 constexpr std::uint32_t kCtlrEnableGrp1 = 1u << 1, kCtlrAre = 1u << 4;
 constexpr std::uint64_t kGicrWaker = 0x0014;
 constexpr std::uint32_t kWakerSleep = 1u << 1, kWakerAsleep = 1u << 2;
@@ -37,6 +42,22 @@ void gic_enable_ppi(std::uint32_t intid) {
     // SAFETY: the priority registers are byte-accessible (GICv3 spec 12.11.25).
     *phys<volatile std::uint8_t>(prio) = 0x80;
     mmio_write32(kSgiBase + kGicrIsenabler0, 1u << intid);
+    dsb_sy();
+}
+
+void gic_spi_enable(std::uint32_t intid, bool enable) {
+    const std::uint64_t word = 4 * std::uint64_t{intid / 32};
+    const std::uint32_t bit = 1u << (intid % 32);
+    if (!enable) {
+        mmio_write32(kGicdBase + kGicdIcenabler + word, bit);
+        dsb_sy();
+        return;
+    }
+    mmio_write32(kGicdBase + kGicdIgroupr + word, mmio_read32(kGicdBase + kGicdIgroupr + word) | bit);
+    *phys<volatile std::uint8_t>(kGicdBase + kGicdIpriorityr + intid) = 0x80;
+    // SAFETY: GICD_IROUTER<n> is a 64-bit register (affinity 0.0.0.0 = core 0).
+    *phys<volatile std::uint64_t>(kGicdBase + kGicdIrouter + 8 * std::uint64_t{intid}) = 0;
+    mmio_write32(kGicdBase + kGicdIsenabler + word, bit);
     dsb_sy();
 }
 

@@ -12,6 +12,9 @@ inline constexpr std::uint32_t kSpuriousIntid = 1023;
 
 void gic_init();
 void gic_enable_ppi(std::uint32_t intid);
+// A shared peripheral interrupt (INTID 32..1019): group 1, routed to core
+// 0, enabled or disabled in the distributor.
+void gic_spi_enable(std::uint32_t intid, bool enable);
 // Acknowledges the highest-priority pending interrupt (kSpuriousIntid: none).
 std::uint32_t gic_ack();
 // EOImode 1: the end of an interrupt is two steps, so that one injected into

@@ -47,6 +47,7 @@ struct Guest {
     std::uint64_t notify_signals = 0;  // notify_signal calls served
     std::uint64_t notify_waits = 0;    // notify_wait calls that blocked
     std::uint64_t notify_woken = 0;    // of those, ended by a signal
+    bool uart_irq_pending = false;     // the UART's interrupt waits for this partition to run
     bool uart_leased = false;          // the PL011 is mapped at kGuestUartIpa
     LeaseId uart_lease;
 };

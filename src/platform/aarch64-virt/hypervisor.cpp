@@ -132,6 +132,12 @@ void Hypervisor::switch_to(int index) {
     const Guest& g = guests_[static_cast<std::size_t>(index)];
     g.el1.load();
     g.vgic.load();
+    Guest& next = guests_[static_cast<std::size_t>(index)];
+    if (next.uart_irq_pending && vgic_inject_hw(kUartIntid)) {
+        next.uart_irq_pending = false;
+        ++next.virqs;
+        ++next.psi_counters.irq_injections;
+    }
     RVM_MSR(vttbr_el2, g.s2.vttbr(g.vmid));
     isb();
     current_ = index;
@@ -179,6 +185,7 @@ Next Hypervisor::on_irq(Guest& g) {
     const std::uint32_t intid = gic_ack();
     if (intid == kSpuriousIntid) return Next::Resume;
     gic_priority_drop(intid);
+    if (intid == kUartIntid) return on_uart_irq(g);
     if (intid == kVirtTimerIntid) {
         // The running partition's own virtual timer (only its CNTV is
         // enabled): it stays active until the partition's EOI ends it.
@@ -281,8 +288,7 @@ std::int64_t Hypervisor::log_call(Guest& g, std::uint64_t ipa, std::uint64_t len
 void Hypervisor::release(Guest& g, bool failed) {
     if (g.uart_leased) {  // a lease ends with its holder
         (void)k_.revoke_lease(g.uart_lease);
-        g.s2.unmap(kGuestUartIpa, 4096, g.vmid);
-        g.uart_leased = false;
+        end_uart_lease(g);
     }
     end_edges_of(g, failed);
     (void)psi_.detach_vcpu(g.task);

@@ -64,6 +64,7 @@ private:
     Next on_sync(Guest& g);
     Next on_hypercall(Guest& g);
     Next on_irq(Guest& g);
+    [[nodiscard]] Guest* uart_holder();
     void fail(Guest& g, FailReason reason, std::uint64_t detail, const char* what);
     void finish(Guest& g);
     // Ends what a partition holds: its lease, its Ψ vCPU; one fewer live.
@@ -72,6 +73,10 @@ private:
     void close_epoch_if_due(std::uint64_t now);
     void reap_leases();
     void map_new_lease(Guest& g);
+    // Unmaps the UART from its holder, quiesces it (interrupts masked and
+    // cleared, the SPI disabled, an injected one withdrawn).
+    void end_uart_lease(Guest& g);
+    Next on_uart_irq(Guest& running);
     void observe_psi(std::uint64_t epoch_ns);
     // notify_signal / notify_wait (docs/abi.md), served here as the KVM
     // host's runner does: the nucleus does not implement them.

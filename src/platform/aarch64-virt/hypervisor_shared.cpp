@@ -69,6 +69,45 @@ std::uint64_t take_bits(std::uint64_t window_pa, bool sender, std::uint64_t mask
 
 }  // namespace
 
+Guest* Hypervisor::uart_holder() {
+    for (std::size_t i = 0; i < count_; ++i)
+        if (guests_[i].uart_leased) return &guests_[i];
+    return nullptr;
+}
+
+// The physical interrupt stays active until the holder's EOI ends it (HW
+// bit), so a level-triggered UART cannot storm while the holder is away.
+Next Hypervisor::on_uart_irq(Guest& running) {
+    Guest* h = uart_holder();
+    if (h == nullptr) {
+        gic_deactivate(kUartIntid);
+        return Next::Resume;
+    }
+    if (h != &running) {
+        h->uart_irq_pending = true;  // injected when it runs next (switch_to)
+        return Next::Resume;
+    }
+    if (vgic_inject_hw(kUartIntid)) {
+        ++running.virqs;
+        ++running.psi_counters.irq_injections;
+    } else {
+        gic_deactivate(kUartIntid);
+    }
+    return Next::Resume;
+}
+
+void Hypervisor::end_uart_lease(Guest& g) {
+    g.s2.unmap(kGuestUartIpa, 4096, g.vmid);
+    g.uart_leased = false;
+    gic_spi_enable(kUartIntid, false);
+    mmio_write32(kUartBase + 0x38, 0);      // UARTIMSC: every interrupt masked
+    mmio_write32(kUartBase + 0x44, 0x7ff);  // UARTICR: every interrupt cleared
+    const auto index = static_cast<int>(&g - guests_.data());
+    vgic_forget(kUartIntid, index == current_ ? nullptr : &g.vgic);
+    g.uart_irq_pending = false;
+    gic_deactivate(kUartIntid);  // if it was active in the holder
+}
+
 Next Hypervisor::notify_call(Guest& g) {
     const auto self = static_cast<std::size_t>(&g - guests_.data());
     const auto c =
@@ -207,6 +246,7 @@ void Hypervisor::map_new_lease(Guest& g) {
     if (!found || !g.s2.map(kGuestUartIpa, kUartBase, 4096, S2Access::Device)) return;
     g.uart_lease = id;
     g.uart_leased = true;
+    gic_spi_enable(kUartIntid, true);  // its interrupt goes to the holder while the lease holds
     con() << "rvm-bm: lease UART -> " << g.name << " (acquired by hypercall): mapped in its stage 2\n";
 }
 
@@ -216,8 +256,7 @@ void Hypervisor::reap_leases() {
     const std::uint32_t expired = k_.expire_leases();
     for (Guest& g : guests_) {
         if (!g.uart_leased || k_.lease_valid(g.uart_lease)) continue;
-        g.s2.unmap(kGuestUartIpa, 4096, g.vmid);
-        g.uart_leased = false;
+        end_uart_lease(g);
         con() << "rvm-bm: lease of UART by " << g.name << (expired > 0 ? " expired" : " revoked")
               << ": unmapped from its stage 2\n";
     }

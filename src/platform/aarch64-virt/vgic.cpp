@@ -55,6 +55,18 @@ void VgicState::load() const {
     isb();
 }
 
+void vgic_forget(std::uint32_t intid, VgicState* saved) {
+    for (std::size_t i = 0; i < kVgicLrs; ++i) {
+        const std::uint64_t lr = saved != nullptr ? saved->lr[i] : read_lr(i);
+        if ((lr & kLrStateMask) == 0 || (lr & 0xffffffffu) != intid) continue;
+        if (saved != nullptr)
+            saved->lr[i] = 0;
+        else
+            write_lr(i, 0);
+    }
+    isb();
+}
+
 bool vgic_inject_hw(std::uint32_t intid) {
     for (std::size_t i = 0; i < kVgicLrs; ++i) {
         if ((read_lr(i) & kLrStateMask) != 0) continue;

@@ -11,7 +11,8 @@
 namespace rvm::bm {
 
 inline constexpr std::uint32_t kVirtTimerIntid = 27;
-inline constexpr std::size_t kVgicLrs = 4;  // what QEMU's GICv3 implements
+inline constexpr std::uint32_t kUartIntid = 33;  // the PL011, SPI 1 on QEMU virt
+inline constexpr std::size_t kVgicLrs = 4;       // what QEMU's GICv3 implements
 
 struct VgicState {
     std::uint64_t vmcr = 0;
@@ -27,5 +28,8 @@ void vgic_init();
 // Makes physical `intid` pending as the same virtual INTID in the loaded
 // partition (HW = 1). False if every list register is in use.
 [[nodiscard]] bool vgic_inject_hw(std::uint32_t intid);
+// Removes `intid` from the list registers: the loaded ones (saved ==
+// nullptr) or a switched-out partition's saved copy.
+void vgic_forget(std::uint32_t intid, VgicState* saved);
 
 }  // namespace rvm::bm
