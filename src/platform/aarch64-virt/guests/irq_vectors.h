@@ -53,14 +53,13 @@ __asm__(
     "        eret\n"
     "        .text\n");
 
-
 extern const char guest_irq_vectors[];
 
 /* Installs the vectors and opens the (virtual) GIC CPU interface: every
  * priority, group 1 enabled. IRQs stay masked until the caller unmasks. */
 static inline void guest_irq_setup(void) {
     __asm__ volatile("msr vbar_el1, %0\n isb" ::"r"(guest_irq_vectors));
-    __asm__ volatile("msr S3_0_C4_C6_0, %0" ::"r"(0xffull));    /* ICC_PMR_EL1 */
+    __asm__ volatile("msr S3_0_C4_C6_0, %0" ::"r"(0xffull));      /* ICC_PMR_EL1 */
     __asm__ volatile("msr S3_0_C12_C12_7, %0\n isb" ::"r"(1ull)); /* ICC_IGRPEN1_EL1 */
 }
 
