@@ -257,6 +257,9 @@ Next Hypervisor::on_hypercall(Guest& g) {
         case RVM_HC_CLOCK: g.regs.x[0] = k_.now_ns() - g.started_ns; return Next::Resume;
         case RVM_HC_NOTIFY_SIGNAL:
         case RVM_HC_NOTIFY_WAIT: return notify_call(g);
+        case RVM_HC_INFO:  // no info page on this platform yet: start registers carry what a partition needs
+            g.regs.x[0] = static_cast<std::uint64_t>(Status{RVM_E_NOT_SUPPORTED, 0}.to_ret());
+            return Next::Resume;
         default: break;
     }
     SyscallFrame frame;
