@@ -1,6 +1,7 @@
 // SipHash-2-4 as the image's KeyedHash: the same PRF the host takes from
 // libsodium (crypto_shorthash), so the chain the image computes verifies on
-// the host (tests/baremetal checks the two agree on the reference vectors).
+// the host (qemu_witness_verify: the host recomputes every record hash the
+// image made, with libsodium, and they agree).
 #pragma once
 
 #include "nucleus/keyed_hash.hpp"
