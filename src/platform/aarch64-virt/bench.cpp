@@ -8,19 +8,24 @@
 namespace rvm::bm {
 
 namespace {
-constexpr std::uint64_t kAppends = 20'000;
+constexpr std::uint64_t kAppends = 10'000;
 constexpr std::uint64_t kLoops = 10'000;  // per bench partition loop (guests/bench.c)
 }  // namespace
 
 void run_bench(Hypervisor& hv, const KeyedHash& hash, const Clock& clock) {
     // The same WitnessLog code as the hosted build, keyed SipHash-2-4, no
-    // sink (the hosted figure, bench/, is also taken without a sink).
-    WitnessLog scratch(hash, clock, MacKey{}, nullptr);
-    const std::uint64_t t0 = clock.now_ns();
-    for (std::uint64_t i = 0; i < kAppends; ++i)
-        (void)scratch.append(WitnessEvent{RVM_WK_VECTOR_PUT, RVM_PROOF_NONE, i, i, i, 0});
-    const std::uint64_t t1 = clock.now_ns();
-    con() << "rvm-bench: witness_append_ps=" << Dec{(t1 - t0) * 1000 / kAppends} << " appends=" << Dec{kAppends}
+    // sink (the host side, rvm-bm-witness --bench-append, also has none);
+    // the fastest of three runs, as the partitions' loops.
+    std::uint64_t best = 0;
+    for (int run = 0; run < 3; ++run) {
+        WitnessLog scratch(hash, clock, MacKey{}, nullptr);
+        const std::uint64_t t0 = clock.now_ns();
+        for (std::uint64_t i = 0; i < kAppends; ++i)
+            (void)scratch.append(WitnessEvent{RVM_WK_VECTOR_PUT, RVM_PROOF_NONE, i, i, i, 0});
+        const std::uint64_t t = clock.now_ns() - t0;
+        if (run == 0 || t < best) best = t;
+    }
+    con() << "rvm-bench: witness_append_ps=" << Dec{best * 1000 / kAppends} << " appends=" << Dec{kAppends}
           << " (TCG)\n";
 
     const int bench = hv.add_guest({"bench", image_bench()});
