@@ -1,7 +1,7 @@
 // SipHash-2-4 as the image's KeyedHash: the same PRF the host takes from
 // libsodium (crypto_shorthash), so the chain the image computes verifies on
-// the host (qemu_witness_verify: the host recomputes every record hash the
-// image made, with libsodium, and they agree).
+// the host (unit test BaremetalSipHash compares the two on the host;
+// qemu_witness_verify recomputes every hash the image made with libsodium).
 #pragma once
 
 #include "nucleus/keyed_hash.hpp"
