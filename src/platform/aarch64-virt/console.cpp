@@ -13,18 +13,27 @@ constexpr char kDigits[] = "0123456789abcdef";
 
 Console& con() { return console; }
 
+void Console::fresh() {
+    if (!break_line_) return;
+    break_line_ = false;
+    uart.write("\n");
+}
+
 Console& Console::operator<<(std::string_view s) {
+    fresh();
     uart.write(s);
     return *this;
 }
 
 Console& Console::operator<<(char c) {
+    fresh();
     if (c == '\n') uart.put('\r');
     uart.put(c);
     return *this;
 }
 
 Console& Console::operator<<(Dec d) {
+    fresh();
     char buf[20];
     int n = 0;
     do {
@@ -36,6 +45,7 @@ Console& Console::operator<<(Dec d) {
 }
 
 Console& Console::operator<<(Hex h) {
+    fresh();
     int digits = h.digits;
     if (digits == 0) {
         digits = 1;
@@ -46,6 +56,7 @@ Console& Console::operator<<(Hex h) {
 }
 
 Console& Console::operator<<(Bytes b) {
+    fresh();
     for (std::uint8_t x : b.b) {
         uart.put(kDigits[x >> 4]);
         uart.put(kDigits[x & 0xf]);

@@ -21,11 +21,20 @@ struct Bytes {
 
 class Console {
 public:
+    // The UART is shared with a partition that leases it: after that
+    // partition ran, the next output starts on a new line, so the lines the
+    // host tool and the tests read are never glued to a partition's partial
+    // line.
+    void break_line() { break_line_ = true; }
     Console& operator<<(std::string_view s);
     Console& operator<<(char c);
     Console& operator<<(Dec d);
     Console& operator<<(Hex h);
     Console& operator<<(Bytes b);
+
+private:
+    void fresh();
+    bool break_line_ = false;
 };
 
 Console& con();

@@ -129,16 +129,15 @@ void Hypervisor::switch_to(int index) {
         prev.el1.save();
         prev.vgic.save();
     }
-    const Guest& g = guests_[static_cast<std::size_t>(index)];
-    g.el1.load();
-    g.vgic.load();
     Guest& next = guests_[static_cast<std::size_t>(index)];
+    next.el1.load();
+    next.vgic.load();
     if (next.uart_irq_pending && vgic_inject_hw(kUartIntid)) {
         next.uart_irq_pending = false;
         ++next.virqs;
         ++next.psi_counters.irq_injections;
     }
-    RVM_MSR(vttbr_el2, g.s2.vttbr(g.vmid));
+    RVM_MSR(vttbr_el2, next.s2.vttbr(next.vmid));
     isb();
     current_ = index;
 }
@@ -174,6 +173,7 @@ void Hypervisor::run() {
 
 Next Hypervisor::on_trap(Guest& g, unsigned kind) {
     ++g.psi_counters.exits;
+    if (g.uart_leased) con().break_line();
     switch (kind) {
         case VCPU_EXIT_SYNC: return on_sync(g);
         case VCPU_EXIT_IRQ: return on_irq(g);
