@@ -10,6 +10,7 @@ PACKAGES=(
   nlohmann-json3-dev libtomlplusplus-dev
   libeigen3-dev libboost-graph-dev libseccomp-dev
   g++-aarch64-linux-gnu clang-format clang-tidy clang libclang-rt-14-dev
+  qemu-system-arm
 )
 
 missing=()

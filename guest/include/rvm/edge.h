@@ -33,7 +33,7 @@
 #include "abi/hypercall.h"
 #include "abi/status.h"
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__aarch64__)
 #include "guest.h" /* hypercall transport for the notification helpers */
 #define RVM_EDGE_HAVE_HYPERCALLS 1
 #endif

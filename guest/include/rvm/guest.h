@@ -27,8 +27,8 @@
 #include "abi/status.h"
 #include "abi/version.h"
 
-#if !defined(__x86_64__)
-#error "the RVM guest SDK targets x86-64 agents only"
+#if !defined(__x86_64__) && !defined(__aarch64__)
+#error "the RVM guest SDK targets x86-64 agents and AArch64 partitions only"
 #endif
 
 #ifdef __cplusplus
@@ -48,6 +48,37 @@ extern "C" {
  * Raw hypercalls. `nr` is a full 64-bit number (rax); only rax changes.
  * ------------------------------------------------------------------------- */
 
+#if defined(__aarch64__)
+/* AArch64 (bare-metal platform, docs/abi.md): `hvc #0` with x0 = number,
+ * x1..x6 = arguments 1..6, x0 = result; only x0 changes. */
+static inline rvm_ret_t rvm_hypercall6(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                                       uint64_t a5, uint64_t a6) {
+    register uint64_t x0 __asm__("x0") = nr;
+    register uint64_t x1 __asm__("x1") = a1;
+    register uint64_t x2 __asm__("x2") = a2;
+    register uint64_t x3 __asm__("x3") = a3;
+    register uint64_t x4 __asm__("x4") = a4;
+    register uint64_t x5 __asm__("x5") = a5;
+    register uint64_t x6 __asm__("x6") = a6;
+    __asm__ volatile("hvc #0" : "+r"(x0) : "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5), "r"(x6) : "memory");
+    return RVM_SCAST(rvm_ret_t, x0);
+}
+static inline rvm_ret_t rvm_hypercall5(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                                       uint64_t a5) {
+    return rvm_hypercall6(nr, a1, a2, a3, a4, a5, 0);
+}
+static inline rvm_ret_t rvm_hypercall4(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4) {
+    return rvm_hypercall6(nr, a1, a2, a3, a4, 0, 0);
+}
+static inline rvm_ret_t rvm_hypercall3(uint64_t nr, uint64_t a1, uint64_t a2, uint64_t a3) {
+    return rvm_hypercall6(nr, a1, a2, a3, 0, 0, 0);
+}
+static inline rvm_ret_t rvm_hypercall2(uint64_t nr, uint64_t a1, uint64_t a2) {
+    return rvm_hypercall6(nr, a1, a2, 0, 0, 0, 0);
+}
+static inline rvm_ret_t rvm_hypercall1(uint64_t nr, uint64_t a1) { return rvm_hypercall6(nr, a1, 0, 0, 0, 0, 0); }
+static inline rvm_ret_t rvm_hypercall0(uint64_t nr) { return rvm_hypercall6(nr, 0, 0, 0, 0, 0, 0); }
+#else
 static inline rvm_ret_t rvm_hypercall0(uint64_t nr) {
     rvm_ret_t ret;
     __asm__ volatile("outl %%eax, %[port]" : "=a"(ret) : "a"(nr), [port] "N"(RVM_HC_PORT) : "memory", "cc");
@@ -115,6 +146,8 @@ static inline rvm_ret_t rvm_hypercall6(uint64_t nr, uint64_t a1, uint64_t a2, ui
                      : "memory", "cc");
     return ret;
 }
+
+#endif
 
 /* ---------------------------------------------------------------------------
  * Results.
