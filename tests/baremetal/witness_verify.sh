@@ -3,16 +3,20 @@
 # on the host; a changed, dropped or cut-off record does not.
 source "$(dirname "$0")/lib.sh"
 if "$bm_witness" "$console" "$dir/log.witness"; then pass "converted"; else fail "conversion of the intact log"; fi
-if "$rvm" witness verify "$dir/log.witness" | grep -q 'INTACT'; then pass "rvm witness verify: INTACT"; else fail "rvm witness verify"; fi
+if "$rvm" witness verify "$dir/log.witness" | grep -q 'COMPLETE'; then pass "rvm witness verify: COMPLETE"; else fail "rvm witness verify"; fi
 
-# Flip one hex digit of record 10's subject (sealed segment 0).
+# Flip one hex digit of record 10's subject. The image's segments hold 4096
+# records, so a demo run's records are all in its tail: the converter checks
+# them with the disclosed tail key and names the record.
 awk 'BEGIN{n=0} /^rvm-bm: W /{ if (n==10) { c=substr($0,51,1); $0=substr($0,1,50) (c=="0"?"1":"0") substr($0,52) } n++ } {print}' \
   "$console" >"$dir/flip.log"
-if "$bm_witness" "$dir/flip.log" "$dir/flip.witness" >/dev/null; then
+if "$bm_witness" "$dir/flip.log" "$dir/flip.witness" 2>"$dir/flip.err" >/dev/null; then
   out=$("$rvm" witness verify "$dir/flip.witness"); rc=$?
   if [ $rc -eq 1 ] && grep -q 'record 10 .*record hash mismatch' <<<"$out"; then pass "a changed record is named: $out"; else fail "changed record 10: rc=$rc $out"; fi
+elif grep -q "record 10: record hash mismatch" "$dir/flip.err"; then
+  pass "a changed record is named by the converter: $(cat "$dir/flip.err")"
 else
-  fail "conversion of the changed log"
+  fail "changed record 10: $(cat "$dir/flip.err")"
 fi
 
 # Change the last record: in the unsealed tail the tool checks it with the
@@ -20,7 +24,7 @@ fi
 last=$(grep -c '^rvm-bm: W ' "$console")
 awk -v k=$((last - 1)) 'BEGIN{n=0} /^rvm-bm: W /{ if (n==k) { c=substr($0,51,1); $0=substr($0,1,50) (c=="0"?"1":"0") substr($0,52) } n++ } {print}' \
   "$console" >"$dir/tail.log"
-if [ $((last % 64)) -eq 0 ]; then
+if [ $((last % 4096)) -eq 0 ]; then
   # No unsealed tail this run: the record is sealed, verify names it.
   "$bm_witness" "$dir/tail.log" "$dir/tail.witness" >/dev/null 2>&1
   out=$("$rvm" witness verify "$dir/tail.witness"); rc=$?

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "host/sodium_hash.hpp"
+#include "host/witness/sodium_hash.hpp"
 #include "platform/aarch64-virt/sha256.hpp"
 #include "platform/aarch64-virt/siphash.hpp"
 

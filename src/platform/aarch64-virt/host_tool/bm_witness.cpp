@@ -30,12 +30,13 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "host/monotonic_clock.hpp"
-#include "host/signing_key.hpp"
-#include "host/sodium_hash.hpp"
-#include "host/witness_file.hpp"
+#include "host/posix/monotonic_clock.hpp"
+#include "host/witness/signing_key.hpp"
+#include "host/witness/sodium_hash.hpp"
+#include "host/witness/witness_file.hpp"
 #include "nucleus/kernel.hpp"
 
 namespace {
@@ -237,21 +238,28 @@ int main(int argc, char** argv) {
     if (!keys) return 2;
     rvm::host::WitnessWriterOptions opt;
     opt.capacity_records = p.records.size() + 64;
-    auto writer = rvm::host::WitnessFileWriter::create(argv[2], keys.value(), opt);
+    auto writer = rvm::host::WitnessFileWriter::create(argv[2], keys.value(), std::move(opt));
     if (!writer) {
         std::fprintf(stderr, "rvm-bm-witness: cannot create %s: %s\n", argv[2],
                      rvm::host::describe(writer.error()).c_str());
         return 2;
     }
+    // The image's sealed segments, then its tail as the last one: the file
+    // ends with a sealed end marker, like a log `rvm run` closed.
     std::size_t k = 0;
+    std::uint64_t first = 0;
     for (std::size_t i = 0; i <= p.records.size(); ++i) {
         while (k < p.keys.size() && p.key_after[k] == i) {
-            writer.value()->segment_closed(p.keys[k].first, p.keys[k].second);
+            writer.value()->segment_ended(
+                rvm::WitnessSegmentEnd{p.keys[k].first, first, i - first, p.keys[k].second, false});
+            first = i;
             ++k;
         }
         if (i < p.records.size()) writer.value()->accept(p.records[i]);
     }
-    if (auto r = writer.value()->flush(); !r) {
+    writer.value()->segment_ended(rvm::WitnessSegmentEnd{p.tail_key_seen ? p.tail_segment : p.keys.size(), first,
+                                                         p.records.size() - first, p.tail_key, true});
+    if (auto r = writer.value()->close(); !r) {
         std::fprintf(stderr, "rvm-bm-witness: %s\n", rvm::host::describe(r.error()).c_str());
         return 2;
     }
