@@ -6,6 +6,7 @@
 
 #include "abi/version.h"
 #include "cli/run_cmd.hpp"
+#include "cli/wasm_cmd.hpp"  // wasm (issue 15)
 #include "cli/witness_cmd.hpp"
 #include "host/nucleus_demo.hpp"
 
@@ -23,6 +24,7 @@ int run(int argc, char** argv) {
     rvm::cli::WitnessCommand witness(app);
     rvm::cli::RunCommand run_cmd(app);
     rvm::cli::StatsCommand stats_cmd(app);
+    rvm::cli::WasmCommand wasm_cmd(app);  // wasm (issue 15)
 
     rvm::host::DemoOptions demo_options;
     int demo_exit = 0;
@@ -43,6 +45,7 @@ int run(int argc, char** argv) {
     if (demo->parsed()) return demo_exit;
     if (app.got_subcommand("run")) return run_cmd.exit_code();
     if (app.got_subcommand("stats")) return stats_cmd.exit_code();
+    if (app.got_subcommand("wasm")) return wasm_cmd.exit_code();  // wasm (issue 15)
     return witness.exit_code();
 }
 

@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "backend/kvm/kvm_system.hpp"
+#include "cli/wasm_cmd.hpp"  // wasm (issue 15)
 #include "cli/witness_cmd.hpp"
 #include "host/agent_runner.hpp"
 #include "host/manifest.hpp"
@@ -117,6 +118,21 @@ int RunCommand::run() const {
         std::fflush(stdout);
     });
     for (const host::PartitionSpec& p : m.partitions) {
+        // wasm (issue 15): a .wasm agent is validated, translated (cached by
+        // digest) and its digest witnessed once the partition exists.
+        if (is_wasm_agent(p.agent_path)) {
+            wasm::WasmDigest digest{};
+            auto image = load_wasm_agent(p, digest);
+            if (!image) return kExitUsage;
+            const auto added = runner.add(to_spec(p, std::move(*image)));
+            if (!added) {
+                fmt::print(stderr, "rvm: partition '{}' ({}): {}\n", p.name, p.agent_path, added.error());
+                return kExitUsage;
+            }
+            witness_wasm_module(log, runner.partition(added.value()).id.raw(), digest);
+            continue;
+        }
+        // --- end wasm ---
         auto elf = host::read_file(p.agent_path, kMaxAgentBytes);
         if (!elf) {
             fmt::print(stderr, "rvm: partition '{}': {}: {}\n", p.name, p.agent_path, host::describe(elf.error()));

@@ -64,7 +64,8 @@ constexpr std::string_view kRunKeys[] = {"wall_time", "witness", "agent_dir", "p
                                          "scheduler", "cpus",    "coherence", "reshape"};
 constexpr std::string_view kPartitionKeys[] = {"name",   "agent",     "memory",   "tasks",   "max_tasks",
                                                "stack",  "wall_time", "log_rate", "arg",     "profile",
-                                               "period", "deadline",  "budget",   "critical"};
+                                               "period", "deadline",  "budget",   "critical",
+                                               "args",   "env"};  // args, env: wasm agents (issue 15)
 
 // A user-supplied string made safe to quote: control bytes escaped, clipped.
 std::string shown(std::string_view s, std::size_t max = 64) {
@@ -208,6 +209,30 @@ Result<std::optional<std::string>, ManifestError> read_string(const Scope& s, st
     }
     return std::optional<std::string>{v};
 }
+
+// --- wasm (issue 15): `args` / `env` of a .wasm agent, arrays of strings ---
+Result<std::vector<std::string>, ManifestError> read_string_list(const Scope& s, std::string_view key) {
+    std::vector<std::string> out;
+    const toml::node* n = s.table.get(key);
+    if (n == nullptr) return out;
+    const auto* arr = n->as_array();
+    if (arr == nullptr) return wrong_type(s, key, *n, "an array of strings");
+    if (arr->size() > 256) {
+        return fail(s.ctx, ManifestErrc::kBadValue, line_of(n->source()), "'{}' in {}: at most 256 strings", key,
+                    s.label);
+    }
+    for (const toml::node& e : *arr) {
+        const auto* str = e.as_string();
+        if (str == nullptr) return wrong_type(s, key, e, "an array of strings");
+        if (str->get().find('\0') != std::string::npos) {
+            return fail(s.ctx, ManifestErrc::kBadValue, line_of(e.source()), "'{}' in {}: a string contains NUL", key,
+                        s.label);
+        }
+        out.push_back(str->get());
+    }
+    return out;
+}
+// --- end wasm ---
 
 Result<std::int64_t, ManifestError> read_integer(const Scope& s, std::string_view key, std::int64_t fallback,
                                                  std::int64_t lo, std::int64_t hi) {
@@ -482,6 +507,13 @@ Result<PartitionSpec, ManifestError> read_partition(const Context& ctx, const to
     }
     RVM_TRY_VOID(read_limits(s, run, p));
     RVM_TRY_VOID(read_timing(s, p));
+    // wasm (issue 15): WASI args and environment of a .wasm agent.
+    auto args = read_string_list(s, "args");
+    if (!args) return Fail{args.error()};
+    p.wasm_args = std::move(args.value());
+    auto env = read_string_list(s, "env");
+    if (!env) return Fail{env.error()};
+    p.wasm_env = std::move(env.value());
     return p;
 }
 

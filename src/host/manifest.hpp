@@ -52,6 +52,9 @@ struct PartitionSpec {
     // time due `deadline` after each release (0: none); critical = Reflex.
     std::chrono::milliseconds period{0}, deadline{0}, budget{0};
     bool critical = false;
+    // wasm (issue 15): WASI args / environment of a .wasm agent (args[0] is
+    // the program name by convention; empty: none).
+    std::vector<std::string> wasm_args, wasm_env;
     std::uint32_t line = 0;  // where the partition is declared
 };
 
