@@ -40,7 +40,8 @@ WasmCommand::WasmCommand(CLI::App& app) {
     c->add_option("module", modules_, "The .wasm module (several only with --driver)")->required();
     c->add_option("-o,--output", output_, "Also write the agent ELF here");
     c->add_option("--cache", cache_, "Translation cache directory (default: $RVM_WASM_CACHE or ~/.cache/rvm/wasm)");
-    c->add_option("--driver", drivers_, "C source replacing the generated main (conformance harness)");
+    c->add_option("--driver", drivers_, "C source replacing the generated main (conformance harness)")
+        ->allow_extra_args(false);
     c->add_option("--memory", memory_, "Bytes the partition can give the module (limits check)");
     c->add_flag("--no-cache", no_cache_, "Compile even if the cache holds the module");
     c->callback([this] { exit_code_ = compile(); });

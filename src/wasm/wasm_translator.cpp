@@ -37,7 +37,7 @@ const std::vector<std::string>& module_cflags() {
     static const std::vector<std::string> flags = {
         "-O2", "-ffreestanding", "-fno-pie", "-fno-pic", "-fno-stack-protector", "-fno-stack-clash-protection",
         "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-fcf-protection=none", "-fno-math-errno",
-        "-fno-exceptions", "-march=x86-64", "-mcmodel=small", "-ffunction-sections", "-fdata-sections", "-std=gnu11",
+        "-fno-exceptions", "-fsignaling-nans", "-march=x86-64", "-mcmodel=small", "-ffunction-sections", "-fdata-sections", "-std=gnu11",
         "-w", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "-include", "rvm/wasm_limits.h"};
     return flags;
 }
@@ -298,7 +298,8 @@ Result<WasmPrepared, WasmError> prepare_wasm(std::span<const std::vector<std::ui
         for (const auto& f : link_flags()) argv.push_back(f);
         argv.push_back("-Wl,-T," + o.tools.linker_script);
         argv.insert(argv.end(), objects.begin(), objects.end());
-        argv.insert(argv.end(), {o.tools.runtime_archive, "-o", d + "/agent.elf"});
+        // libgcc: helpers the compiler calls on baseline x86-64 (__popcountdi2, ...).
+        argv.insert(argv.end(), {o.tools.runtime_archive, "-lgcc", "-o", d + "/agent.elf"});
         const ToolRun r = run_tool(argv, o.tool_timeout);
         if (!r.ok()) return tool_failed("the linker", r);
         out.compile_ms += ms_since(t0);
