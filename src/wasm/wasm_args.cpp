@@ -21,7 +21,10 @@ Result<void, WasmError> patch_wasm_args(std::vector<std::uint8_t>& elf, const st
                                         const std::vector<std::string>& env) {
     const auto at = std::search(elf.begin(), elf.end(), kMagic.begin(), kMagic.end());
     if (at == elf.end()) {
-        return Err<WasmError>{WasmError{WasmErrc::kMalformed, "the agent image has no WASI argument block"}};
+        // A module that imports no WASI args/environ calls has no block
+        // (the linker dropped it): fine when there is nothing to give it.
+        if (args.empty() && env.empty()) return {};
+        return Err<WasmError>{WasmError{WasmErrc::kMalformed, "the module reads no WASI args or environment, but the manifest gives some"}};
     }
     const std::size_t base = static_cast<std::size_t>(at - elf.begin());
     if (elf.size() - base < kWasmArgsBlobBytes) {

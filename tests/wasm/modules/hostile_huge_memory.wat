@@ -1,0 +1,1 @@
+(module (memory 60000) (func (export "_start")))

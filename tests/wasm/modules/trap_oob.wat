@@ -1,0 +1,1 @@
+(module (memory 1) (func (export "_start") (drop (i32.load (i32.const 65535)))))
