@@ -69,16 +69,17 @@ u64 Z_rvmZ_edge_send(rvm_t* r, u32 k, u32 ptr, u32 len, u64 timeout_ns) {
     if (e == NULL) return (u64)err;
     const uint8_t* p = rvm_wasm_mem(ptr, len);
     if (p == NULL) return (u64)FAULT(2);
+    const uint64_t deadline = rvm_clock_ns() + timeout_ns;
     for (;;) {
         const rvm_ret_t s = rvm_edge_send(e, p, len);
         if (s == 0) {
             rvm_edge_kick(e);
             return 0;
         }
-        if (rvm_error_status(s) != RVM_E_EXHAUSTED || timeout_ns == 0) return (u64)s;
-        const rvm_ret_t w = rvm_edge_wait_space(e, len, timeout_ns);
+        const uint64_t now = rvm_clock_ns();
+        if (rvm_error_status(s) != RVM_E_EXHAUSTED || timeout_ns == 0 || now >= deadline) return (u64)s;
+        const rvm_ret_t w = rvm_edge_wait_space(e, len, deadline - now);
         if (rvm_is_error(w)) return (u64)w;
-        timeout_ns = 0; /* one wait, then one more try */
     }
 }
 
