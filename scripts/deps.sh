@@ -10,6 +10,7 @@ PACKAGES=(
   nlohmann-json3-dev libtomlplusplus-dev
   libeigen3-dev libboost-graph-dev
   g++-aarch64-linux-gnu clang-format clang-tidy clang libclang-rt-14-dev
+  wabt wasi-libc lld libclang-rt-14-dev-wasm32 bc python3  # WebAssembly agents (issue 15)
 )
 
 missing=()

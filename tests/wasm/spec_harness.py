@@ -223,6 +223,9 @@ def script(path, args):
     res = {"file": base, "pass": 0, "total": 0, "unsupported": 0, "skipped": 0, "notes": []}
     try:
         return _script(path, args, base, work, res)
+    except (OSError, ValueError, KeyError, IndexError) as e:  # one script's trouble ends only that script
+        res["notes"].append("harness error: %s" % e)
+        return res
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
