@@ -34,9 +34,10 @@ void print_error(const std::string& what, const wasm::WasmError& e) {
 WasmCommand::WasmCommand(CLI::App& app) {
     CLI::App* w = app.add_subcommand("wasm", "Prepare WebAssembly agents (docs/wasm.md)");
     w->require_subcommand(1);
-    CLI::App* c = w->add_subcommand(
-        "compile", "Validate, translate and compile a module into an agent ELF, stored in the translation cache "
-                   "(so that `rvm run` starts it without compiling)");
+    CLI::App* c =
+        w->add_subcommand("compile",
+                          "Validate, translate and compile a module into an agent ELF, stored in the translation cache "
+                          "(so that `rvm run` starts it without compiling)");
     c->add_option("module", modules_, "The .wasm module (several only with --driver)")->required();
     c->add_option("-o,--output", output_, "Also write the agent ELF here");
     c->add_option("--cache", cache_, "Translation cache directory (default: $RVM_WASM_CACHE or ~/.cache/rvm/wasm)");
@@ -141,8 +142,9 @@ void witness_wasm_module(WitnessLog& log, std::uint64_t partition, const wasm::W
         WitnessEvent e;
         e.kind = RVM_WK_BOOT_ATTESTATION;
         e.subject = partition;
-        std::memcpy(&e.object, digest.data() + 16 * half, 8);
-        std::memcpy(&e.aux, digest.data() + 16 * half + 8, 8);
+        const std::size_t at = std::size_t{16} * half;
+        std::memcpy(&e.object, digest.data() + at, 8);
+        std::memcpy(&e.aux, digest.data() + at + 8, 8);
         e.flags = (1u << 8) | (half << 16);
         (void)log.append(e);
     }

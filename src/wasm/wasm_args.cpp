@@ -24,7 +24,8 @@ Result<void, WasmError> patch_wasm_args(std::vector<std::uint8_t>& elf, const st
         // A module that imports no WASI args/environ calls has no block
         // (the linker dropped it): fine when there is nothing to give it.
         if (args.empty() && env.empty()) return {};
-        return Err<WasmError>{WasmError{WasmErrc::kMalformed, "the module reads no WASI args or environment, but the manifest gives some"}};
+        return Err<WasmError>{WasmError{WasmErrc::kMalformed,
+                                        "the module reads no WASI args or environment, but the manifest gives some"}};
     }
     const std::size_t base = static_cast<std::size_t>(at - elf.begin());
     if (elf.size() - base < kWasmArgsBlobBytes) {
@@ -32,7 +33,8 @@ Result<void, WasmError> patch_wasm_args(std::vector<std::uint8_t>& elf, const st
     }
     if (args.size() + env.size() > kWasmArgsMax) {
         return Err<WasmError>{WasmError{WasmErrc::kTooLarge, fmt::format("more than {} args and environment "
-                                                                         "strings", kWasmArgsMax)}};
+                                                                         "strings",
+                                                                         kWasmArgsMax)}};
     }
     std::size_t pos = base + kMagic.size() + 12;
     const std::size_t end = base + kWasmArgsBlobBytes;
@@ -43,8 +45,8 @@ Result<void, WasmError> patch_wasm_args(std::vector<std::uint8_t>& elf, const st
                 return Err<WasmError>{WasmError{WasmErrc::kMalformed, "an argument contains NUL"}};
             }
             if (s.size() + 1 > end - pos) {
-                return Err<WasmError>{WasmError{
-                    WasmErrc::kTooLarge, fmt::format("args and environment exceed {} bytes", end - base - 28)}};
+                return Err<WasmError>{WasmError{WasmErrc::kTooLarge,
+                                                fmt::format("args and environment exceed {} bytes", end - base - 28)}};
             }
             std::memcpy(elf.data() + pos, s.data(), s.size());
             elf[pos + s.size()] = 0;

@@ -43,7 +43,12 @@ std::string signature(std::string_view params, std::string_view results) {
         std::string out;
         for (char c : letters) {
             if (!out.empty()) out += ", ";
-            out += c == 'i' ? "i32" : c == 'I' ? "i64" : c == 'f' ? "f32" : c == 'F' ? "f64" : c == 'v' ? "v128" : "ref";
+            out += c == 'i'   ? "i32"
+                   : c == 'I' ? "i64"
+                   : c == 'f' ? "f32"
+                   : c == 'F' ? "f64"
+                   : c == 'v' ? "v128"
+                              : "ref";
         }
         return out;
     };
@@ -73,15 +78,16 @@ Result<void, WasmError> check_imports(const WasmModuleInfo& m) {
                             imp.module, imp.name)}};
         }
         if (imp.type >= m.types.size()) {
-            return Err<WasmError>{WasmError{WasmErrc::kMalformed,
-                                            fmt::format("import '{}' '{}' names type {} of {}", imp.module, imp.name,
-                                                        imp.type, m.types.size())}};
+            return Err<WasmError>{WasmError{
+                WasmErrc::kMalformed,
+                fmt::format("import '{}' '{}' names type {} of {}", imp.module, imp.name, imp.type, m.types.size())}};
         }
         const WasmFuncType& t = m.types[imp.type];
         if (t.params != found->params || t.results != found->results) {
-            return Err<WasmError>{WasmError{
-                WasmErrc::kImport, fmt::format("import '{}' '{}' has type {}, RVM provides {}", imp.module, imp.name,
-                                               signature(t.params, t.results), signature(found->params, found->results))}};
+            return Err<WasmError>{
+                WasmError{WasmErrc::kImport,
+                          fmt::format("import '{}' '{}' has type {}, RVM provides {}", imp.module, imp.name,
+                                      signature(t.params, t.results), signature(found->params, found->results))}};
         }
     }
     return {};

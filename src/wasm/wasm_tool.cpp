@@ -39,7 +39,8 @@ ToolRun run_tool(const std::vector<std::string>& argv, std::chrono::milliseconds
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::array<char, 4096> buf{};
     for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             out.timed_out = true;
             kill(pid, SIGKILL);

@@ -9,10 +9,10 @@
 namespace rvm::wasm {
 
 struct ToolRun {
-    bool started = false;   // false: the program could not be executed
+    bool started = false;  // false: the program could not be executed
     bool timed_out = false;
-    int exit_code = -1;     // -1 if it did not exit normally
-    std::string output;     // stdout and stderr, at most 64 KiB
+    int exit_code = -1;  // -1 if it did not exit normally
+    std::string output;  // stdout and stderr, at most 64 KiB
     [[nodiscard]] bool ok() const { return started && !timed_out && exit_code == 0; }
 };
 

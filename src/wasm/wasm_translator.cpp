@@ -34,18 +34,41 @@ using Fail = Err<WasmError>;
 // explicit bounds checks (no signal handler in a partition) and a call-depth
 // limit from the stack size. The code is not ours: no warnings.
 const std::vector<std::string>& module_cflags() {
-    static const std::vector<std::string> flags = {
-        "-O2", "-ffreestanding", "-fno-pie", "-fno-pic", "-fno-stack-protector", "-fno-stack-clash-protection",
-        "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-fcf-protection=none", "-fno-math-errno",
-        "-fno-exceptions", "-fsignaling-nans", "-march=x86-64", "-mcmodel=small", "-ffunction-sections", "-fdata-sections", "-std=gnu11",
-        "-w", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "-include", "rvm/wasm_limits.h"};
+    static const std::vector<std::string> flags = {"-O2",
+                                                   "-ffreestanding",
+                                                   "-fno-pie",
+                                                   "-fno-pic",
+                                                   "-fno-stack-protector",
+                                                   "-fno-stack-clash-protection",
+                                                   "-fno-asynchronous-unwind-tables",
+                                                   "-fno-unwind-tables",
+                                                   "-fcf-protection=none",
+                                                   "-fno-math-errno",
+                                                   "-fno-exceptions",
+                                                   "-fsignaling-nans",
+                                                   "-march=x86-64",
+                                                   "-mcmodel=small",
+                                                   "-ffunction-sections",
+                                                   "-fdata-sections",
+                                                   "-std=gnu11",
+                                                   "-w",
+                                                   "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0",
+                                                   "-include",
+                                                   "rvm/wasm_limits.h"};
     return flags;
 }
 
 const std::vector<std::string>& link_flags() {
-    static const std::vector<std::string> flags = {
-        "-nostdlib", "-static", "-no-pie", "-Wl,--build-id=none", "-Wl,-z,noexecstack", "-Wl,-z,norelro",
-        "-Wl,-z,max-page-size=4096", "-Wl,--gc-sections", "-Wl,--no-undefined", "-Wl,-u,_start"};
+    static const std::vector<std::string> flags = {"-nostdlib",
+                                                   "-static",
+                                                   "-no-pie",
+                                                   "-Wl,--build-id=none",
+                                                   "-Wl,-z,noexecstack",
+                                                   "-Wl,-z,norelro",
+                                                   "-Wl,-z,max-page-size=4096",
+                                                   "-Wl,--gc-sections",
+                                                   "-Wl,--no-undefined",
+                                                   "-Wl,-u,_start"};
     return flags;
 }
 
@@ -77,8 +100,10 @@ std::span<const std::uint8_t> as_bytes(const std::string& s) {
 }
 
 Fail tool_failed(const char* what, const ToolRun& r) {
-    if (!r.started) return Fail{WasmError{WasmErrc::kToolchain, fmt::format("{} could not be run (is it installed? "
-                                                                            "scripts/deps.sh)", what)}};
+    if (!r.started)
+        return Fail{WasmError{WasmErrc::kToolchain, fmt::format("{} could not be run (is it installed? "
+                                                                "scripts/deps.sh)",
+                                                                what)}};
     if (r.timed_out) return Fail{WasmError{WasmErrc::kToolchain, fmt::format("{} timed out", what)}};
     return Fail{WasmError{WasmErrc::kToolchain,
                           fmt::format("{} failed (exit {}):\n{}", what, r.exit_code, first_lines(r.output, 12))}};
@@ -120,7 +145,8 @@ Result<std::string, WasmError> fingerprint(const WasmToolchain& t, const WasmPre
         if (!bytes) {
             return Fail{WasmError{WasmErrc::kToolchain,
                                   fmt::format("the wasm runtime is missing: {} (build target rvm_wasm_rt, or set "
-                                              "RVM_WASM_RUNTIME / RVM_WASM_SDK)", *path)}};
+                                              "RVM_WASM_RUNTIME / RVM_WASM_SDK)",
+                                              *path)}};
         }
         crypto_generichash_update(&st, bytes.value().data(), bytes.value().size());
     }
@@ -214,6 +240,113 @@ Result<WasmModuleInfo, WasmError> check_wasm(std::span<const std::uint8_t> modul
     return info;
 }
 
+namespace {
+
+std::string path_in(const std::string& dir, std::string_view name) {
+    std::string p = dir;
+    p += '/';
+    p += name;
+    return p;
+}
+
+// Validates, translates and compiles module `name` into DIR/name.o.
+Result<std::string, WasmError> translate_one(std::span<const std::uint8_t> module, const std::string& name,
+                                             const std::string& dir, const WasmPrepareOptions& o, WasmPrepared& out) {
+    const std::string wasm = path_in(dir, name + ".wasm");
+    if (auto w = write_all(wasm, module); !w) return Fail{w.error()};
+    auto t0 = std::chrono::steady_clock::now();
+    if (auto v = validate(wasm, o); !v) return Fail{v.error()};
+    out.validate_ms += ms_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    const std::string c = path_in(dir, name + ".c");
+    const ToolRun r = run_tool({o.tools.wasm2c, "-n", name, wasm, "-o", c}, o.tool_timeout);
+    if (!r.ok()) return tool_failed("wasm2c", r);
+    out.translate_ms += ms_since(t0);
+    t0 = std::chrono::steady_clock::now();
+    const std::string obj = path_in(dir, name + ".o");
+    if (auto k = compile(o, c, obj); !k) return Fail{k.error()};
+    out.compile_ms += ms_since(t0);
+    return obj;
+}
+
+// The C sources of main: the driver's, or glue generated from m.h.
+Result<std::vector<std::string>, WasmError> main_sources(const std::string& dir, const WasmPrepareOptions& o) {
+    if (!o.driver_sources.empty()) return o.driver_sources;
+    auto header = read_all(path_in(dir, "m.h"));
+    if (!header) return Fail{header.error()};
+    const std::string h(header.value().begin(), header.value().end());
+    auto g = make_glue(h, "m.h");
+    if (!g) return Fail{g.error()};
+    const std::string glue = path_in(dir, "glue.c");
+    if (auto w = write_all(glue, as_bytes(g.value())); !w) return Fail{w.error()};
+    return std::vector<std::string>{glue};
+}
+
+Result<void, WasmError> link(const std::string& dir, std::vector<std::string> objects, const WasmPrepareOptions& o) {
+    auto sources = main_sources(dir, o);
+    if (!sources) return Fail{sources.error()};
+    for (std::size_t i = 0; i < sources.value().size(); ++i) {
+        std::vector<std::string> argv = {o.tools.cc};
+        for (const auto& f : module_cflags()) argv.push_back(f);
+        argv.push_back("-I" + dir);
+        for (const auto& f : include_flags(o.tools)) argv.push_back(f);
+        const std::string obj = path_in(dir, fmt::format("glue{}.o", i));
+        argv.insert(argv.end(), {"-c", sources.value()[i], "-o", obj});
+        const ToolRun r = run_tool(argv, o.tool_timeout);
+        if (!r.ok()) return tool_failed("the C compiler (main)", r);
+        objects.push_back(obj);
+    }
+    std::vector<std::string> argv = {o.tools.cc};
+    for (const auto& f : link_flags()) argv.push_back(f);
+    argv.push_back("-Wl,-T," + o.tools.linker_script);
+    argv.insert(argv.end(), objects.begin(), objects.end());
+    // libgcc: helpers the compiler calls on baseline x86-64 (__popcountdi2, ...).
+    argv.insert(argv.end(), {o.tools.runtime_archive, "-lgcc", "-o", path_in(dir, "agent.elf")});
+    const ToolRun r = run_tool(argv, o.tool_timeout);
+    if (!r.ok()) return tool_failed("the linker", r);
+    return {};
+}
+
+// The cache key: the module's digest, or for several (a driver build) the
+// digest of their digests.
+WasmDigest key_of(std::span<const std::vector<std::uint8_t>> modules) {
+    if (modules.size() == 1) return wasm_digest(modules[0]);
+    crypto_generichash_state st;
+    WasmDigest out{};
+    crypto_generichash_init(&st, nullptr, 0, out.size());
+    for (const auto& m : modules) {
+        const WasmDigest d = wasm_digest(m);
+        crypto_generichash_update(&st, d.data(), d.size());
+    }
+    crypto_generichash_final(&st, out.data(), out.size());
+    return out;
+}
+
+Result<void, WasmError> build_into_cache(std::span<const std::vector<std::uint8_t>> modules, const std::string& cache,
+                                         const WasmPrepareOptions& o, WasmPrepared& out) {
+    auto dir = ScratchDir::create(cache);
+    if (!dir) return Fail{dir.error()};
+    const std::string& d = dir.value().path();
+    std::vector<std::string> objects;
+    for (std::size_t i = 0; i < modules.size(); ++i) {
+        if (i > 0) {
+            if (auto p = parse_wasm_module(modules[i], o.limits); !p) return Fail{p.error()};
+        }
+        auto obj = translate_one(modules[i], o.driver_sources.empty() ? "m" : fmt::format("m{}", i), d, o, out);
+        if (!obj) return Fail{obj.error()};
+        objects.push_back(obj.value());
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    if (auto l = link(d, std::move(objects), o); !l) return l;
+    out.compile_ms += ms_since(t0);
+    std::error_code ec;
+    fs::rename(path_in(d, "agent.elf"), out.elf_path, ec);  // atomic: a concurrent start sees all or nothing
+    if (ec) return Fail{WasmError{WasmErrc::kCache, fmt::format("cannot store {}: {}", out.elf_path, ec.message())}};
+    return {};
+}
+
+}  // namespace
+
 Result<WasmPrepared, WasmError> prepare_wasm(std::span<const std::vector<std::uint8_t>> modules,
                                              const WasmPrepareOptions& o) {
     if (sodium_init() < 0) return Fail{WasmError{WasmErrc::kToolchain, "libsodium could not be initialized"}};
@@ -228,18 +361,7 @@ Result<WasmPrepared, WasmError> prepare_wasm(std::span<const std::vector<std::ui
         if (auto c = check_imports(info.value()); !c) return Fail{c.error()};
     }
     out.info = std::move(info.value());
-    // The key covers every module (a driver build may hold several).
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, nullptr, 0, out.digest.size());
-    for (const auto& m : modules) {
-        const WasmDigest d = wasm_digest(m);
-        crypto_generichash_update(&st, d.data(), d.size());
-    }
-    if (modules.size() == 1) {
-        out.digest = wasm_digest(modules[0]);
-    } else {
-        crypto_generichash_final(&st, out.digest.data(), out.digest.size());
-    }
+    out.digest = key_of(modules);
     out.digest_hex = hex(out.digest);
     auto fp = fingerprint(o.tools, o);
     if (!fp) return Fail{fp.error()};
@@ -248,67 +370,13 @@ Result<WasmPrepared, WasmError> prepare_wasm(std::span<const std::vector<std::ui
     std::error_code ec;
     if (o.use_cache && fs::is_regular_file(out.elf_path, ec)) {
         out.from_cache = true;
-    } else {
-        auto dir = ScratchDir::create(cache);
-        if (!dir) return Fail{dir.error()};
-        const std::string d = dir.value().path();
-        std::vector<std::string> objects;
-        for (std::size_t i = 0; i < modules.size(); ++i) {
-            const std::string name = driver ? fmt::format("m{}", i) : "m";
-            const std::string wasm = fmt::format("{}/{}.wasm", d, name);
-            if (auto w = write_all(wasm, modules[i]); !w) return Fail{w.error()};
-            auto t0 = std::chrono::steady_clock::now();
-            if (i > 0) {
-                if (auto p = parse_wasm_module(modules[i], o.limits); !p) return Fail{p.error()};
-            }
-            if (auto v = validate(wasm, o); !v) return Fail{v.error()};
-            out.validate_ms += ms_since(t0);
-            t0 = std::chrono::steady_clock::now();
-            const ToolRun r = run_tool({o.tools.wasm2c, "-n", name, wasm, "-o", d + "/" + name + ".c"}, o.tool_timeout);
-            if (!r.ok()) return tool_failed("wasm2c", r);
-            out.translate_ms += ms_since(t0);
-            t0 = std::chrono::steady_clock::now();
-            if (auto c = compile(o, d + "/" + name + ".c", d + "/" + name + ".o"); !c) return Fail{c.error()};
-            out.compile_ms += ms_since(t0);
-            objects.push_back(d + "/" + name + ".o");
-        }
-        const auto t0 = std::chrono::steady_clock::now();
-        std::vector<std::string> glue = o.driver_sources;
-        if (!driver) {
-            auto header = read_all(d + "/m.h");
-            if (!header) return Fail{header.error()};
-            const std::string h(header.value().begin(), header.value().end());
-            auto g = make_glue(h, "m.h");
-            if (!g) return Fail{g.error()};
-            if (auto w = write_all(d + "/glue.c", as_bytes(g.value())); !w) return Fail{w.error()};
-            glue = {d + "/glue.c"};
-        }
-        for (std::size_t i = 0; i < glue.size(); ++i) {
-            std::vector<std::string> argv = {o.tools.cc};
-            for (const auto& f : module_cflags()) argv.push_back(f);
-            argv.push_back("-I" + d);
-            for (const auto& f : include_flags(o.tools)) argv.push_back(f);
-            const std::string obj = fmt::format("{}/glue{}.o", d, i);
-            argv.insert(argv.end(), {"-c", glue[i], "-o", obj});
-            const ToolRun r = run_tool(argv, o.tool_timeout);
-            if (!r.ok()) return tool_failed("the C compiler (glue)", r);
-            objects.push_back(obj);
-        }
-        std::vector<std::string> argv = {o.tools.cc};
-        for (const auto& f : link_flags()) argv.push_back(f);
-        argv.push_back("-Wl,-T," + o.tools.linker_script);
-        argv.insert(argv.end(), objects.begin(), objects.end());
-        // libgcc: helpers the compiler calls on baseline x86-64 (__popcountdi2, ...).
-        argv.insert(argv.end(), {o.tools.runtime_archive, "-lgcc", "-o", d + "/agent.elf"});
-        const ToolRun r = run_tool(argv, o.tool_timeout);
-        if (!r.ok()) return tool_failed("the linker", r);
-        out.compile_ms += ms_since(t0);
-        fs::rename(d + "/agent.elf", out.elf_path, ec);  // atomic: a concurrent start sees all or nothing
-        if (ec) return Fail{WasmError{WasmErrc::kCache, fmt::format("cannot store {}: {}", out.elf_path, ec.message())}};
+    } else if (auto b = build_into_cache(modules, cache, o, out); !b) {
+        return Fail{b.error()};
     }
     if (!o.output_path.empty()) {
         fs::copy_file(out.elf_path, o.output_path, fs::copy_options::overwrite_existing, ec);
-        if (ec) return Fail{WasmError{WasmErrc::kCache, fmt::format("cannot write {}: {}", o.output_path, ec.message())}};
+        if (ec)
+            return Fail{WasmError{WasmErrc::kCache, fmt::format("cannot write {}: {}", o.output_path, ec.message())}};
     }
     return out;
 }

@@ -51,7 +51,7 @@ using WasmDigest = std::array<std::uint8_t, 32>;
 
 struct WasmPrepared {
     std::string elf_path;
-    WasmDigest digest{};     // BLAKE2b-256 of the (first) module
+    WasmDigest digest{};  // BLAKE2b-256 of the (first) module
     std::string digest_hex;
     bool from_cache = false;
     double validate_ms = 0, translate_ms = 0, compile_ms = 0;

@@ -85,12 +85,9 @@ TEST_F(WasmAgents, ProcExitCodeIsTheTasksExitCode) {
 
 TEST_F(WasmAgents, EachTrapFailsOnlyItsPartitionAndIsNamed) {
     const std::vector<std::pair<std::string, std::string>> traps = {
-        {"trap_unreachable", "unreachable executed"},
-        {"trap_oob", "out of bounds memory or table access"},
-        {"trap_div", "integer divide by zero"},
-        {"trap_overflow", "integer overflow"},
-        {"trap_stack", "call stack exhausted"},
-        {"trap_indirect", "indirect call type mismatch"},
+        {"trap_unreachable", "unreachable executed"}, {"trap_oob", "out of bounds memory or table access"},
+        {"trap_div", "integer divide by zero"},       {"trap_overflow", "integer overflow"},
+        {"trap_stack", "call stack exhausted"},       {"trap_indirect", "indirect call type mismatch"},
     };
     AgentWorld w(sys());
     for (const auto& t : traps) w.add(wasm_spec(t.first));

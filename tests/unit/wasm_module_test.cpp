@@ -136,8 +136,8 @@ TEST(WasmArgs, WritesArgsAndEnvironmentIntoTheBlock) {
     elf.resize(elf.size() + kWasmArgsBlobBytes, 0);
     ASSERT_TRUE(patch_wasm_args(elf, {"prog", "x"}, {"A=1"}).ok());
     const std::size_t at = 64 + magic.size();
-    EXPECT_EQ(elf[at], 2u);      // argc
-    EXPECT_EQ(elf[at + 4], 1u);  // envc
+    EXPECT_EQ(elf[at], 2u);       // argc
+    EXPECT_EQ(elf[at + 4], 1u);   // envc
     EXPECT_EQ(elf[at + 8], 11u);  // "prog\0x\0A=1\0"
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(elf.data() + at + 12)), "prog");
     EXPECT_FALSE(patch_wasm_args(elf, {std::string(5000, 'a')}, {}).ok());
