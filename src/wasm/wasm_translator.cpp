@@ -30,6 +30,11 @@ namespace {
 
 using Fail = Err<WasmError>;
 
+// Beyond wabt's defaults (MVP, sign-extension, saturating conversions,
+// multi-value, bulk memory, reference types, SIMD): the multi-memory
+// encoding of memory arguments, which wasm2c 1.0.32 translates.
+constexpr const char* kFeatures = "--enable-multi-memory";
+
 // Flags of the generated C: the agent flags of guest/RvmAgent.cmake, plus
 // explicit bounds checks (no signal handler in a partition) and a call-depth
 // limit from the stack size. The code is not ours: no warnings.
@@ -165,7 +170,7 @@ Result<std::string, WasmError> fingerprint(const WasmToolchain& t, const WasmPre
 }
 
 Result<void, WasmError> validate(const std::string& path, const WasmPrepareOptions& o) {
-    const ToolRun r = run_tool({o.tools.validator, path}, o.tool_timeout);
+    const ToolRun r = run_tool({o.tools.validator, kFeatures, path}, o.tool_timeout);
     if (r.ok()) return {};
     if (!r.started || r.timed_out) return tool_failed("wasm-validate", r);
     return Fail{WasmError{WasmErrc::kInvalid, first_lines(r.output, 4)}};
@@ -259,7 +264,7 @@ Result<std::string, WasmError> translate_one(std::span<const std::uint8_t> modul
     out.validate_ms += ms_since(t0);
     t0 = std::chrono::steady_clock::now();
     const std::string c = path_in(dir, name + ".c");
-    const ToolRun r = run_tool({o.tools.wasm2c, "-n", name, wasm, "-o", c}, o.tool_timeout);
+    const ToolRun r = run_tool({o.tools.wasm2c, kFeatures, "-n", name, wasm, "-o", c}, o.tool_timeout);
     if (!r.ok()) return tool_failed("wasm2c", r);
     out.translate_ms += ms_since(t0);
     t0 = std::chrono::steady_clock::now();

@@ -284,7 +284,7 @@ def _script(path, args, base, work, res):
     elfs = []
     for i, m in enumerate(modules):
         f = os.path.join(work, m.filename)
-        rc, out = run(["wasm2c", "-n", "m0", f, "-o", os.path.join(work, "h%d.c" % i)])
+        rc, out = run(["wasm2c", "--enable-multi-memory", "-n", "m0", f, "-o", os.path.join(work, "h%d.c" % i)])
         n_tests = len([t for t in m.tests if t[0] != "action"]) + (1 if m.uninstantiable else 0)
         if rc != 0:
             res["notes"].append("line %d: wasm2c refused the module (%s)" % (m.line, out.strip().splitlines()[-1][:80]
