@@ -179,22 +179,11 @@ static u32 list_get(int which, u32 ptrs, u32 buf) {
     return WASI_ESUCCESS;
 }
 
-u32 Z_wasi_snapshot_preview1Z_args_sizes_get(wasi_t* w, u32 argc, u32 bytes) {
-    (void)w;
-    return list_sizes(0, argc, bytes);
-}
-u32 Z_wasi_snapshot_preview1Z_args_get(wasi_t* w, u32 argv, u32 buf) {
-    (void)w;
-    return list_get(0, argv, buf);
-}
-u32 Z_wasi_snapshot_preview1Z_environ_sizes_get(wasi_t* w, u32 envc, u32 bytes) {
-    (void)w;
-    return list_sizes(1, envc, bytes);
-}
-u32 Z_wasi_snapshot_preview1Z_environ_get(wasi_t* w, u32 env, u32 buf) {
-    (void)w;
-    return list_get(1, env, buf);
-}
+/* argv and environ: list 0 and list 1 of the blob. */
+u32 Z_wasi_snapshot_preview1Z_args_sizes_get(wasi_t* w, u32 argc, u32 bytes) { return (void)w, list_sizes(0, argc, bytes); }
+u32 Z_wasi_snapshot_preview1Z_args_get(wasi_t* w, u32 argv, u32 buf) { return (void)w, list_get(0, argv, buf); }
+u32 Z_wasi_snapshot_preview1Z_environ_sizes_get(wasi_t* w, u32 envc, u32 bytes) { return (void)w, list_sizes(1, envc, bytes); }
+u32 Z_wasi_snapshot_preview1Z_environ_get(wasi_t* w, u32 env, u32 buf) { return (void)w, list_get(1, env, buf); }
 
 /* ---- clocks, random, sleeping, exit ------------------------------------- */
 

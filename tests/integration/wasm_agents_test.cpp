@@ -49,14 +49,18 @@ host::AgentSpec wasm_spec(const std::string& name, const std::vector<std::string
     return s;
 }
 
+std::vector<host::PartitionReport> run(AgentWorld& w) {
+    w.runner.start();
+    w.runner.wait();
+    return w.runner.reports();
+}
+
 class WasmAgents : public KvmTest {};
 
 TEST_F(WasmAgents, WasiProgramRunsUnchanged) {
     AgentWorld w(sys());
     w.add(wasm_spec("wasi_hello", {"wasi_hello", "one", "two words"}, {"RVM_TEST_MODE=plain"}));
-    w.runner.start();
-    w.runner.wait();
-    const auto reps = w.runner.reports();
+    const auto reps = run(w);
     ASSERT_EQ(reps.size(), 1u);
     EXPECT_EQ(reps[0].outcome, Outcome::Exited) << reps[0].fault;
     EXPECT_EQ(reps[0].exit_code, 0u);
@@ -75,9 +79,7 @@ TEST_F(WasmAgents, WasiProgramRunsUnchanged) {
 TEST_F(WasmAgents, ProcExitCodeIsTheTasksExitCode) {
     AgentWorld w(sys());
     w.add(wasm_spec("wasi_hello", {"wasi_hello"}, {"RVM_TEST_MODE=exit"}));
-    w.runner.start();
-    w.runner.wait();
-    const auto reps = w.runner.reports();
+    const auto reps = run(w);
     ASSERT_EQ(reps.size(), 1u);
     EXPECT_EQ(reps[0].outcome, Outcome::Exited) << reps[0].fault;
     EXPECT_EQ(reps[0].exit_code, 5u);
@@ -92,9 +94,7 @@ TEST_F(WasmAgents, EachTrapFailsOnlyItsPartitionAndIsNamed) {
     AgentWorld w(sys());
     for (const auto& t : traps) w.add(wasm_spec(t.first));
     w.add(wasm_spec("grow"));  // a neighbour that must be undisturbed
-    w.runner.start();
-    w.runner.wait();
-    const auto reps = w.runner.reports();
+    const auto reps = run(w);
     ASSERT_EQ(reps.size(), traps.size() + 1);
     for (std::size_t i = 0; i < traps.size(); ++i) {
         EXPECT_EQ(reps[i].outcome, Outcome::Failed) << traps[i].first;
@@ -109,9 +109,7 @@ TEST_F(WasmAgents, StartFunctionThatLoopsEndsAtItsWallTime) {
     auto s = wasm_spec("hostile_start_loops");
     s.wall_time_ns = 300'000'000;
     w.add(s);
-    w.runner.start();
-    w.runner.wait();
-    const auto reps = w.runner.reports();
+    const auto reps = run(w);
     ASSERT_EQ(reps.size(), 1u);
     EXPECT_EQ(reps[0].outcome, Outcome::TimedOut);
 }

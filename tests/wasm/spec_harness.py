@@ -344,7 +344,7 @@ def main():
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     ap.add_argument("--json", default=None, help="write the per-file results here")
-    ap.add_argument("--require", nargs="*", default=[], help="scripts that must pass completely")
+    ap.add_argument("--require", default="", help="comma-separated scripts that must pass completely")
     ap.add_argument("files", nargs="*")
     args = ap.parse_args()
     args.rvm = os.path.abspath(args.rvm)
@@ -366,7 +366,8 @@ def main():
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=1)
-    bad = [r["file"] for r in results if r["file"] in args.require and r["pass"] != r["total"]]
+    required = [f for f in args.require.split(",") if f]
+    bad = [r["file"] for r in results if r["file"] in required and r["pass"] != r["total"]]
     if bad:
         print("FAILED: " + ", ".join(bad))
         return 1
