@@ -59,6 +59,7 @@ ToolRun run_tool(const std::vector<std::string>& argv, std::chrono::milliseconds
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (!out.timed_out && WIFEXITED(status)) out.exit_code = WEXITSTATUS(status);
+    if (!out.timed_out && WIFSIGNALED(status)) out.signal = WTERMSIG(status);
     return out;
 }
 

@@ -12,6 +12,7 @@ struct ToolRun {
     bool started = false;  // false: the program could not be executed
     bool timed_out = false;
     int exit_code = -1;  // -1 if it did not exit normally
+    int signal = 0;      // the signal that ended it, if one did
     std::string output;  // stdout and stderr, at most 64 KiB
     [[nodiscard]] bool ok() const { return started && !timed_out && exit_code == 0; }
 };

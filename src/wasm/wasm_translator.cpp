@@ -105,11 +105,16 @@ std::span<const std::uint8_t> as_bytes(const std::string& s) {
 }
 
 Fail tool_failed(const char* what, const ToolRun& r) {
-    if (!r.started)
-        return Fail{WasmError{WasmErrc::kToolchain, fmt::format("{} could not be run (is it installed? "
-                                                                "scripts/deps.sh)",
-                                                                what)}};
+    if (!r.started) {
+        return Fail{WasmError{WasmErrc::kToolchain,
+                              fmt::format("{} could not be run (is it installed? scripts/deps.sh)", what)}};
+    }
     if (r.timed_out) return Fail{WasmError{WasmErrc::kToolchain, fmt::format("{} timed out", what)}};
+    if (r.signal != 0) {
+        // wasm2c recurses on nesting: a hostile module can crash it (refused, nothing else happens).
+        return Fail{WasmError{WasmErrc::kToolchain,
+                              fmt::format("{} crashed on this module (signal {}): refused", what, r.signal)}};
+    }
     return Fail{WasmError{WasmErrc::kToolchain,
                           fmt::format("{} failed (exit {}):\n{}", what, r.exit_code, first_lines(r.output, 12))}};
 }

@@ -127,6 +127,34 @@ TEST_F(WasmAgents, HostileModulesAreRefusedAtLoad) {
         ASSERT_FALSE(p.ok()) << b.first << " was accepted";
         EXPECT_NE(p.error().message.find(b.second), std::string::npos) << b.first << ": " << p.error().message;
     }
+    // 100,000 nested blocks: valid, but wasm2c recurses on nesting; refused, not a host crash.
+    std::vector<std::uint8_t> deep = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04,
+                                      0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07, 0x0a,
+                                      0x01, 0x06, '_',  's',  't',  'a',  'r',  't',  0x00, 0x00};
+    constexpr std::uint32_t kDepth = 100'000;
+    const std::uint32_t body = 1 + 3 * kDepth + 1;  // no locals, n x (block, end), end
+    auto leb = [&deep](std::uint32_t v) {
+        do {
+            const auto b = static_cast<std::uint8_t>(v & 0x7fu);
+            v >>= 7;
+            deep.push_back(v != 0 ? static_cast<std::uint8_t>(b | 0x80u) : b);
+        } while (v != 0);
+    };
+    deep.push_back(10);
+    leb(body + 4);  // count (1 byte) + body size (3 bytes for ~300 KB) + body
+    deep.push_back(1);
+    leb(body);
+    deep.push_back(0);
+    for (std::uint32_t i = 0; i < kDepth; ++i) {
+        deep.push_back(0x02);
+        deep.push_back(0x40);
+    }
+    for (std::uint32_t i = 0; i <= kDepth; ++i) deep.push_back(0x0b);
+    const std::vector<std::vector<std::uint8_t>> deep_mods{deep};
+    auto d = wasm::prepare_wasm(deep_mods, options());
+    if (!d.ok()) {
+        EXPECT_EQ(d.error().code, wasm::WasmErrc::kToolchain) << d.error().message;
+    }
     const std::vector<std::vector<std::uint8_t>> garbage{{0x7f, 'E', 'L', 'F', 1, 2, 3}};
     auto g = wasm::prepare_wasm(garbage, options());
     ASSERT_FALSE(g.ok());
