@@ -8,10 +8,12 @@
 #include <rvm/guest.h>
 #include <rvm/wasm_runtime.h>
 
-/* Frame budget per wasm call: generated functions keep locals in registers
- * or small frames; 1 KiB is conservative, 16 KiB of the stack are kept for
- * the runtime and hypercall helpers. */
-#define RVM_WASM_FRAME_BYTES 1024u
+/* Frame budget per wasm call: wasm2c's functions keep most locals in
+ * registers, so 512 bytes per call is an estimate, not a bound. A deeper
+ * frame can still reach the stack's end first, which faults (and fails)
+ * only this partition. 16 KiB of the stack are kept for the runtime and
+ * the hypercall helpers. */
+#define RVM_WASM_FRAME_BYTES 512u
 #define RVM_WASM_STACK_RESERVE (16u << 10)
 #define RVM_WASM_PAGE 65536u
 
