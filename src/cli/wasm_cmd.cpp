@@ -40,6 +40,8 @@ WasmCommand::WasmCommand(CLI::App& app) {
                           "(so that `rvm run` starts it without compiling)");
     c->add_option("module", modules_, "The .wasm module (several only with --driver)")->required();
     c->add_option("-o,--output", output_, "Also write the agent ELF here");
+    c->add_option("--module-name", names_, "With --driver: the C name of each module in order (default m0, m1, ...)")
+        ->allow_extra_args(false);
     c->add_option("--cache", cache_, "Translation cache directory (default: $RVM_WASM_CACHE or ~/.cache/rvm/wasm)");
     c->add_option("--driver", drivers_, "C source replacing the generated main (conformance harness)")
         ->allow_extra_args(false);
@@ -66,6 +68,7 @@ int WasmCommand::compile() const {
     o.use_cache = !no_cache_;
     o.limits.memory_bytes = memory_;
     o.driver_sources = drivers_;
+    o.module_names = names_;
     o.output_path = output_;
     const auto p = wasm::prepare_wasm(mods, o);
     if (!p) {

@@ -32,6 +32,7 @@ private:
     [[nodiscard]] int check() const;
     std::vector<std::string> modules_;
     std::vector<std::string> drivers_;
+    std::vector<std::string> names_;
     std::string output_, cache_;
     std::uint64_t memory_ = std::uint64_t{1} << 30;
     bool no_cache_ = false, no_imports_ = false;

@@ -342,7 +342,10 @@ Result<void, WasmError> build_into_cache(std::span<const std::vector<std::uint8_
         if (i > 0) {
             if (auto p = parse_wasm_module(modules[i], o.limits); !p) return Fail{p.error()};
         }
-        auto obj = translate_one(modules[i], o.driver_sources.empty() ? "m" : fmt::format("m{}", i), d, o, out);
+        const std::string name = o.driver_sources.empty()    ? "m"
+                                 : i < o.module_names.size() ? o.module_names[i]
+                                                             : fmt::format("m{}", i);
+        auto obj = translate_one(modules[i], name, d, o, out);
         if (!obj) return Fail{obj.error()};
         objects.push_back(obj.value());
     }

@@ -44,6 +44,9 @@ struct WasmPrepareOptions {
     // provide the module's imports themselves (the import and entry checks
     // are skipped). Modules are then named m0, m1, ... (headers m0.h, ...).
     std::vector<std::string> driver_sources;
+    // With a driver: the C module name of each module (wasm2c -n), so that
+    // one module's imports from another ("a" "f") link by name; default m0, m1, ...
+    std::vector<std::string> module_names;
     std::string output_path;  // write the ELF here too (rvm wasm compile -o)
 };
 

@@ -176,7 +176,20 @@ def gen_test(i, kind, cmd, exports):
             "    wasm_rt_set_unwind_target(&jb);\n%s\n}\n" % (i, trap, "\n".join(body))), None
 
 
-def gen_driver(mod, header):
+def instance_args(header, cname, deps):
+    """The import-instance arguments of Z_<cname>_instantiate, from its header."""
+    decl = header.split("void Z_%s_instantiate(" % cname)[1].split(";")[0]
+    out = []
+    for t in re.findall(r"struct Z_(\w+)_instance_t\*", decl):
+        if t == "spectest":
+            out.append(", (struct Z_spectest_instance_t*)&spectest_instance")
+        else:
+            ks = [k for k, (c, _) in enumerate(deps) if mangle(c) == t]
+            out.append(", &dep%d" % ks[0] if ks else ", 0 /* unknown module %s */" % t)
+    return "".join(out)
+
+
+def gen_driver(mod, header, deps=()):
     exports = header_exports(header)
     parts = [DRIVER_HEAD]
     calls, unsupported = [], []
@@ -190,12 +203,18 @@ def gen_driver(mod, header):
         parts.append(code)
         calls.append("    t%d();\n" % n)
         n += 1
+    # Registered modules this one imports from ("register" in the script):
+    # translated into the same agent under their registered name, and
+    # instantiated first (fresh: state an earlier agent gave them is lost).
+    pre = []
+    for k, (cname, dep_header) in enumerate(deps):
+        parts.insert(1, '#include "%s.h"\n' % cname)
+        pre.append("    static Z_%s_instance_t dep%d;\n    Z_%s_init_module();\n    Z_%s_instantiate(&dep%d%s);\n" %
+                   (mangle(cname), k, mangle(cname), mangle(cname), k, instance_args(dep_header, mangle(cname), deps)))
     inst = ("    if (setjmp(jb) != 0) { rvm_logf(\"INSTANTIATE trapped\\n\"); rvm_exit(%d); }\n"
-            "    wasm_rt_set_unwind_target(&jb);\n"
+            "    wasm_rt_set_unwind_target(&jb);\n%s"
             "    Z_m0_instantiate(&inst%s);\n" %
-            (3 if mod.uninstantiable is None else 0,
-             ", (struct Z_spectest_instance_t*)&spectest_instance" if "struct Z_spectest_instance_t*" in
-             header.split("void Z_m0_instantiate(")[1].split(";")[0] else ""))
+            (3 if mod.uninstantiable is None else 0, "".join(pre), instance_args(header, "m0", deps)))
     if mod.uninstantiable is not None:
         inst += "    rvm_logf(\"INSTANTIATE ok\\n\");\n    rvm_exit(4);\n"
     parts.append("int main(const struct rvm_info* info, uint64_t task, uint64_t arg) {\n"
@@ -241,7 +260,7 @@ def _script(path, args, base, work, res):
         return res
     res["ref_pass"], res["ref_total"] = reference(jpath, work)
     commands = json.load(open(jpath))["commands"]
-    modules, by_name, cur = [], {}, None
+    modules, by_name, cur, registered = [], {}, None, {}
     checks = []  # (kind, filename, line)
     for c in commands:
         t = c["type"]
@@ -270,7 +289,9 @@ def _script(path, args, base, work, res):
             m.uninstantiable = c
             modules.append(m)
         elif t == "register":
-            res["notes"].append("register (cross-module linking) not supported")
+            src = by_name.get(c.get("name")) if c.get("name") else cur
+            if src is not None:
+                registered[c["as"]] = src
     rvm = args.rvm
     for kind, fn, line in checks:
         f = os.path.join(work, fn)
@@ -294,14 +315,26 @@ def _script(path, args, base, work, res):
             res["unsupported"] += n_tests
             continue
         header = open(os.path.join(work, "h%d.h" % i)).read()
-        drv, n, unsupported = gen_driver(m, header)
+        deps, dep_files = [], []
+        for t in re.findall(r"struct Z_(\w+)_instance_t\*", header.split("void Z_m0_instantiate(")[1].split(";")[0]):
+            name = next((a for a in registered if mangle(a) == t), None)
+            if name is None or t == "spectest":
+                continue
+            dfile = os.path.join(work, registered[name].filename)
+            run(["wasm2c", "--enable-multi-memory", "-n", name, dfile, "-o", os.path.join(work, "dep%d.c" % i)])
+            deps.append((name, open(os.path.join(work, "dep%d.h" % i)).read()))
+            dep_files.append(dfile)
+        drv, n, unsupported = gen_driver(m, header, deps)
         res["unsupported"] += len(unsupported)
         dpath = os.path.join(work, "d%d.c" % i)
         with open(dpath, "w") as fh:
             fh.write(drv)
         elf = os.path.join(work, "a%d.elf" % i)
-        rc, out = run([rvm, "wasm", "compile", "--cache", args.cache, "--driver", dpath, "--driver", SPECTEST_C,
-                       f, "-o", elf])
+        names = []
+        for d in ["m0"] + [name for name, _ in deps]:
+            names += ["--module-name", d]
+        rc, out = run([rvm, "wasm", "compile", "--cache", args.cache, "--driver", dpath, "--driver", SPECTEST_C] +
+                      names + [f] + dep_files + ["-o", elf])
         if rc != 0:
             res["notes"].append("line %d: not compiled: %s" % (m.line, " ".join(out.split())[:160]))
             res["unsupported"] += n
