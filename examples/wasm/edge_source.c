@@ -1,4 +1,4 @@
-/* wasm_edge_source: a WebAssembly agent in C (clang --target=wasm32-wasi)
+/* agent_wasm_edge_source: a WebAssembly agent in C (clang --target=wasm32-wasi)
  * that streams messages over a CommEdge to a native agent
  * (agent_edge_node, role sink), in the sink's format: message i is a
  * 16-byte header {u64 seq = i, u64 len} and len - 16 bytes with byte

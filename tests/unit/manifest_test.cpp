@@ -439,6 +439,7 @@ TEST_F(Manifest, ExamplesAreValidWithStandInAgents) {
                    "\x7f"
                    "ELF");
     }
+    dir_.write("build/release/guest/examples/agent_wasm_edge_source.wasm", "wasm");  // wasm (issue 15)
     std::error_code ec;
     int seen = 0;
     for (const auto& entry : std::filesystem::directory_iterator(examples_dir(), ec)) {
