@@ -141,14 +141,18 @@ int add_rules(scmp_filter_ctx ctx, std::span<const Rule> rules, std::uint32_t& n
         const int nr = seccomp_syscall_resolve_name(r.name);
         if (nr == __NR_SCMP_ERROR) continue;  // not a call of this architecture
         int rc = 0;
+        // Argument comparisons as plain structs (libseccomp's SCMP_A* macros
+        // are C compound literals): {argument, op, datum_a, datum_b}.
         if (std::strcmp(r.name, "ioctl") == 0) {
-            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xff00u, kKvmIoctlType << 8));
-            if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A1(SCMP_CMP_EQ, TCGETS));
-            if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A1(SCMP_CMP_EQ, TIOCGWINSZ));
+            const scmp_arg_cmp kvm{1, SCMP_CMP_MASKED_EQ, 0xff00u, kKvmIoctlType << 8};
+            const scmp_arg_cmp tcgets{1, SCMP_CMP_EQ, TCGETS, 0};
+            const scmp_arg_cmp winsz{1, SCMP_CMP_EQ, TIOCGWINSZ, 0};
+            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, kvm);
+            if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, tcgets);
+            if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, winsz);
         } else if (std::strcmp(r.name, "clone") == 0) {
-            rc =
-                seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-                                 SCMP_A0(SCMP_CMP_MASKED_EQ, std::uint64_t{CLONE_THREAD}, std::uint64_t{CLONE_THREAD}));
+            const scmp_arg_cmp thread{0, SCMP_CMP_MASKED_EQ, std::uint64_t{CLONE_THREAD}, std::uint64_t{CLONE_THREAD}};
+            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, thread);
         } else {
             rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
         }
