@@ -44,6 +44,7 @@ inline constexpr std::uint32_t kSchedPpm = 1'000'000;
 // The caller's task id (unique across CPUs); ties break on it.
 using SchedTaskId = std::uint32_t;
 inline constexpr SchedTaskId kSchedIdle = 0xffffffffu;
+inline constexpr std::uint64_t kSchedNever = ~0ull;  // no time: never admitted, no release
 
 enum class SchedMode : std::uint8_t { Reflex = 0, Flow = 1, Recovery = 2 };
 [[nodiscard]] const char* sched_mode_name(SchedMode m);
